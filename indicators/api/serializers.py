@@ -1,0 +1,213 @@
+"""Serializers of the indicators API; write serializers carry input only (the services check it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from indicators.models import Flag, Indicator, IndicatorStatus, IndicatorValue
+from planning.api.serializers import STATUS_LABELS, AssessmentFields, EvidenceSerializer, NumberText
+from regions.models import Region
+
+
+class IndicatorSerializer(AssessmentFields, serializers.ModelSerializer):
+    attribute_label = serializers.CharField(source="get_attribute_display", read_only=True)
+    lead_unit_name = serializers.CharField(source="lead_unit.name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "id",
+            "plan",
+            "number",
+            "name",
+            "unit",
+            "attribute",
+            "attribute_label",
+            "baseline_year",
+            "baseline_value",
+            "target_year",
+            "target_value",
+            "target_qualifier",
+            "direction",
+            "decimal_places",
+            "is_additive",
+            "lead_unit",
+            "lead_unit_name",
+            "source_document",
+            "status",
+            "status_label",
+            "latest_year",
+            "latest_value",
+            "gap",
+            "completion",
+            "expected_completion",
+            "ratio",
+            "forecast_value",
+            "forecast_meets_target",
+        ]
+
+
+class RegionAssessmentSerializer(serializers.ModelSerializer):
+    region_name = serializers.CharField(source="region.name", read_only=True)
+    status_label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IndicatorStatus
+        fields = [
+            "region",
+            "region_name",
+            "as_of_year",
+            "status",
+            "status_label",
+            "latest_year",
+            "latest_value",
+            "baseline_value",
+            "target_value",
+            "gap",
+            "completion",
+            "expected_completion",
+            "ratio",
+            "forecast_value",
+            "forecast_meets_target",
+        ]
+
+    def get_status_label(self, obj: IndicatorStatus) -> str:
+        if obj.status == "achieved" and obj.latest_year is not None and obj.latest_year < obj.indicator.target_year:
+            return "提前实现"
+        return str(STATUS_LABELS[obj.status])
+
+
+class SeriesPointSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    approved = serializers.DecimalField(
+        max_digits=18, decimal_places=4, allow_null=True, help_text="该年度已审核数值（基期年为基期值）"
+    )
+    expected = serializers.DecimalField(
+        max_digits=18, decimal_places=4, allow_null=True, help_text="按时间进度从基期匀速到目标的应达值"
+    )
+
+
+class IndicatorDetailSerializer(IndicatorSerializer):
+    regions = serializers.SerializerMethodField(help_text="各区域（含全市）的同一判定")
+    series = serializers.SerializerMethodField(help_text="全市（或所选区域）逐年已审核值与应达值")
+
+    class Meta(IndicatorSerializer.Meta):
+        fields = [*IndicatorSerializer.Meta.fields, "regions", "series"]
+
+    def get_regions(self, obj: Indicator) -> list[dict[str, Any]]:
+        rows = self.context.get("regions", [])
+        return RegionAssessmentSerializer(rows, many=True).data
+
+    def get_series(self, obj: Indicator) -> list[dict[str, Any]]:
+        return SeriesPointSerializer(self.context.get("series", []), many=True).data
+
+
+class IndicatorValueSerializer(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    evidence = EvidenceSerializer(many=True, read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    updated_by = serializers.CharField(source="updated_by.username", read_only=True)
+
+    class Meta:
+        model = IndicatorValue
+        fields = [
+            "id",
+            "indicator",
+            "region",
+            "year",
+            "value",
+            "source",
+            "note",
+            "outlier_note",
+            "status",
+            "status_label",
+            "version",
+            "revision",
+            "approved_value",
+            "review_comment",
+            "is_demo",
+            "created_by",
+            "updated_by",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "approved_at",
+            "evidence",
+        ]
+
+
+class IndicatorValueWriteSerializer(serializers.Serializer):
+    value = NumberText(max_length=40, help_text='数值，如 "95.6" 或 95.6（不超过指标规定的小数位数）')
+    source = serializers.CharField(max_length=200, allow_blank=True, required=False, help_text="数据来源")
+    note = serializers.CharField(max_length=20000, allow_blank=True, required=False, help_text="说明")
+    outlier_note = serializers.CharField(
+        max_length=5000, allow_blank=True, required=False, help_text="变动超过规划期全部目标差距时必填的确认说明"
+    )
+
+
+class IndicatorValueCreateSerializer(IndicatorValueWriteSerializer):
+    indicator = serializers.PrimaryKeyRelatedField(queryset=Indicator.objects.all(), help_text="指标 id")
+    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all(), help_text="区域 id（全市也是一个区域）")
+    year = serializers.IntegerField(help_text="年度，规划期内且不晚于今年")
+
+
+class IndicatorValueUpdateSerializer(IndicatorValueWriteSerializer):
+    value = NumberText(max_length=40, required=False)
+    version = serializers.IntegerField(help_text="读取时的版本号；他人已修改时返回 409")
+
+
+class FlagSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    subject = serializers.CharField(read_only=True)
+    lead_unit_name = serializers.CharField(source="lead_unit.name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Flag
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "state",
+            "state_label",
+            "plan",
+            "indicator",
+            "task",
+            "region",
+            "year",
+            "subject",
+            "is_binding",
+            "status",
+            "reason",
+            "lead_unit",
+            "lead_unit_name",
+            "raised_at",
+            "resolved_at",
+            "resolution",
+        ]
+
+
+class StatusCountSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class StatusSummarySerializer(serializers.Serializer):
+    plan = serializers.IntegerField()
+    year = serializers.IntegerField()
+    region = serializers.IntegerField()
+    indicators = StatusCountSerializer(many=True, help_text="主要指标按状态计数（所选区域）")
+    tasks = StatusCountSerializer(many=True, help_text="任务按状态计数")
+    flagged = FlagSerializer(many=True, help_text="未解除的进度预警")
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()

@@ -1,0 +1,387 @@
+"""The plan's main indicators (专栏1) with their baseline and target."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from planning.models import Column, EvidenceFile, Plan, ResponsibilityBasis, ReviewedEntry, StoredAssessment, Unit
+from regions.models import Region
+
+
+class Attribute(models.TextChoices):
+    BINDING = "binding", _("约束性")
+    EXPECTED = "expected", _("预期性")
+    # The implementation plan (004) states its goals without 约束性/预期性.
+    UNSPECIFIED = "unspecified", _("未标注")
+
+
+class Direction(models.IntegerChoices):
+    HIGHER_IS_BETTER = 1, _("越高越好")
+    LOWER_IS_BETTER = -1, _("越低越好")
+
+
+class Indicator(models.Model):
+    plan = models.ForeignKey(Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="indicators")
+    column = models.ForeignKey(
+        Column,
+        verbose_name=_("专栏"),
+        on_delete=models.PROTECT,
+        related_name="indicators",
+        null=True,
+        blank=True,
+    )
+    number = models.PositiveSmallIntegerField(_("序号"))
+    name = models.CharField(_("指标"), max_length=100)
+    unit = models.CharField(_("单位"), max_length=20)
+    baseline_year = models.PositiveSmallIntegerField(_("基期年"))
+    # Null where the source document states no baseline (the bureau may add one later).
+    baseline_value = models.DecimalField(_("基期值"), max_digits=14, decimal_places=4, null=True, blank=True)
+    baseline_source = models.CharField(_("基期值来源"), max_length=200, blank=True)
+    target_year = models.PositiveSmallIntegerField(_("目标年"))
+    target_value = models.DecimalField(_("目标值"), max_digits=14, decimal_places=4)
+    target_qualifier = models.CharField(_("目标限定语"), max_length=10, blank=True, help_text=_("如“以上”"))
+    attribute = models.CharField(_("属性"), max_length=12, choices=Attribute.choices)
+    direction = models.SmallIntegerField(_("方向"), choices=Direction.choices, default=Direction.HIGHER_IS_BETTER)
+    decimal_places = models.PositiveSmallIntegerField(_("小数位数"), default=2, validators=[MaxValueValidator(4)])
+    max_value = models.DecimalField(
+        _("填报上限"),
+        max_digits=14,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("百分比默认不超过100；毛入学率等确可超过100时由管理员调高"),
+    )
+    is_additive = models.BooleanField(
+        _("可跨区域加总"), default=False, help_text=_("人数等总量可加总；比率、年限不可加总。")
+    )
+    lead_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("牵头单位"),
+        on_delete=models.PROTECT,
+        related_name="lead_indicators",
+        null=True,
+        blank=True,
+    )
+    lead_unit_basis = models.CharField(
+        _("牵头单位依据类型"),
+        max_length=10,
+        choices=ResponsibilityBasis.choices,
+        default=ResponsibilityBasis.MANUAL,
+    )
+    lead_unit_source = models.CharField(_("牵头单位依据"), max_length=200, blank=True)
+    source_document = models.CharField(_("来源文件"), max_length=200)
+    source_text = models.CharField(_("原文"), max_length=300, blank=True)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("指标")
+        verbose_name_plural = _("指标")
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="indicator_unique_number"),
+            models.CheckConstraint(
+                condition=Q(baseline_year__lt=F("target_year")), name="indicator_baseline_before_target"
+            ),
+            models.CheckConstraint(condition=Q(decimal_places__lte=4), name="indicator_decimal_places_max_4"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.name}"
+
+    @property
+    def is_binding(self) -> bool:
+        return self.attribute == Attribute.BINDING
+
+
+class IndicatorRegionTarget(models.Model):
+    """A region's own 2020 baseline and 2025 target for an indicator (指标分解), set by the bureau."""
+
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("指标"), on_delete=models.CASCADE, related_name="region_targets"
+    )
+    region = models.ForeignKey(Region, verbose_name=_("区域"), on_delete=models.PROTECT, related_name="+")
+    baseline_value = models.DecimalField(_("基期值"), max_digits=14, decimal_places=4, null=True, blank=True)
+    target_value = models.DecimalField(_("目标值"), max_digits=14, decimal_places=4, null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("最后修改人"), on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("最后修改时间"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("指标分解")
+        verbose_name_plural = _("指标分解")
+        ordering = ["indicator", "region__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "region"], name="indicatorregiontarget_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.name} · {self.region.name}"
+
+
+class IndicatorValue(ReviewedEntry):
+    """A year's value of an indicator for one region (the city itself included): entered, not summed."""
+
+    indicator = models.ForeignKey(Indicator, verbose_name=_("指标"), on_delete=models.PROTECT, related_name="values")
+    region = models.ForeignKey(Region, verbose_name=_("区域"), on_delete=models.PROTECT, related_name="+")
+    value = models.DecimalField(_("数值"), max_digits=14, decimal_places=4)
+    source = models.CharField(_("数据来源"), max_length=100, help_text=_("如：统计年报、教育事业统计"))
+    note = models.TextField(_("说明"), blank=True)
+    outlier_note = models.TextField(
+        _("异常值确认说明"), blank=True, help_text=_("当年变动超过规划期全部目标差距时必须说明原因")
+    )
+    approved_value = models.DecimalField(_("已通过的数值"), max_digits=14, decimal_places=4, null=True, blank=True)
+    is_demo = models.BooleanField(_("演示数据"), default=False, db_index=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("指标数值")
+        verbose_name_plural = _("指标数值")
+        ordering = ["indicator__number", "region__order", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "region", "year"], name="indicatorvalue_unique"),
+        ]
+        indexes = [models.Index(fields=["indicator", "year"], name="indicatorvalue_ind_year")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.name} · {self.region.name} · {self.year}年"
+
+    def current_values(self) -> dict[str, Any]:
+        return {"value": str(self.value), "source": self.source, "note": self.note}
+
+
+class IndicatorValueEvidence(EvidenceFile):
+    entry = models.ForeignKey(
+        IndicatorValue, verbose_name=_("指标数值"), on_delete=models.CASCADE, related_name="evidence"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("指标数值佐证材料")
+        verbose_name_plural = _("指标数值佐证材料")
+        ordering = ["uploaded_at"]
+
+
+class IndicatorStatus(StoredAssessment):
+    """An indicator's assessment for one region (the city included) as of a year; written set-based."""
+
+    # No index of its own: the unique (indicator, region, as_of_year) index serves lookups by indicator.
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("指标"), on_delete=models.CASCADE, related_name="statuses", db_index=False
+    )
+    region = models.ForeignKey(Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("指标进度判定")
+        verbose_name_plural = _("指标进度判定")
+        ordering = ["indicator", "region", "as_of_year"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "region", "as_of_year"], name="indicatorstatus_unique"),
+        ]
+        indexes = [models.Index(fields=["as_of_year", "status"], name="indicatorstatus_year_status")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.name} · {self.region.name} · {self.as_of_year}: {self.get_status_display()}"
+
+    @property
+    def target_year(self) -> int:
+        return self.indicator.target_year
+
+
+class FlagKind(models.TextChoices):
+    LAG = "lag", _("进度预警")
+    OVERDUE = "overdue", _("逾期未报")
+
+
+class FlagState(models.TextChoices):
+    OPEN = "open", _("未解除")
+    RESOLVED = "resolved", _("已解除")
+
+
+class Flag(models.Model):
+    """A warning raised for a lagging item or a missing entry; resolved automatically when the cause goes."""
+
+    kind = models.CharField(_("类型"), max_length=10, choices=FlagKind.choices)
+    state = models.CharField(_("状态"), max_length=10, choices=FlagState.choices, default=FlagState.OPEN)
+    # Identifies the subject, e.g. "lag:indicator:12:region:3"; one open flag per key.
+    key = models.CharField(_("标识"), max_length=80)
+    plan = models.ForeignKey(Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="flags")
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("指标"), on_delete=models.CASCADE, related_name="flags", null=True, blank=True
+    )
+    task = models.ForeignKey(
+        "planning.Task", verbose_name=_("任务"), on_delete=models.CASCADE, related_name="flags", null=True, blank=True
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    lead_unit = models.ForeignKey(
+        Unit, verbose_name=_("牵头单位"), on_delete=models.SET_NULL, related_name="flags", null=True, blank=True
+    )
+    is_binding = models.BooleanField(_("约束性"), default=False)
+    status = models.CharField(_("当时状态"), max_length=12, blank=True)
+    reason = models.CharField(_("原因"), max_length=300)
+    raised_at = models.DateTimeField(_("发出时间"))
+    resolved_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+    resolution = models.CharField(_("解除原因"), max_length=200, blank=True)
+    notified_at = models.DateTimeField(_("通知时间"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("预警")
+        verbose_name_plural = _("预警")
+        ordering = ["-is_binding", "-raised_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["key"], condition=Q(state="open"), name="flag_one_open_per_key"),
+        ]
+        indexes = [models.Index(fields=["state", "kind"], name="flag_state_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.reason}"
+
+    @property
+    def subject(self) -> str:
+        if self.indicator is not None:
+            name = self.indicator.name
+        else:
+            name = f"{self.task.label} {self.task.title}" if self.task is not None else ""
+        return f"{name}（{self.region.name}）" if self.region is not None else name
+
+
+class Notification(models.Model):
+    """An in-app message (the flag digest); the same digest is mailed once per unit."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"))
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PendingSeriesRecompute(models.Model):
+    """A recompute of one indicator × region that was asked for (on approval) and has not run yet.
+
+    Written in the same transaction as the approval, so it survives a broker outage; the task deletes it,
+    and the nightly full recompute clears whatever is left. Pages say "待重新计算" while one exists.
+    """
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField(_("请求时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("待重新计算的指标")
+        verbose_name_plural = _("待重新计算的指标")
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id}/{self.region_id} @ {self.requested_at}"
+
+
+class ImportState(models.TextChoices):
+    REJECTED = "rejected", _("有错误，未导入")
+    PREVIEWED = "previewed", _("待确认")
+    APPLYING = "applying", _("导入中")
+    DONE = "done", _("已导入")
+    FAILED = "failed", _("导入失败，未写入")
+
+
+def import_upload_to(instance: models.Model, filename: str) -> str:
+    return f"imports/{uuid.uuid4().hex}.xlsx"
+
+
+class ImportBatch(models.Model):
+    """An uploaded 填报模板: checked as a whole, previewed, then applied on confirmation."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.CASCADE, related_name="imports"
+    )
+    file = models.FileField(_("文件"), upload_to=import_upload_to)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    state = models.CharField(_("状态"), max_length=10, choices=ImportState.choices)
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True)
+    summary = models.JSONField(_("检查结果"), default=dict)
+    result = models.JSONField(_("导入结果"), default=dict)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Excel导入")
+        verbose_name_plural = _("Excel导入")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name}（{self.get_state_display()}）"
+
+
+class ReportKind(models.TextChoices):
+    ANNUAL = "annual", _("年度监测报告")
+    MIDTERM = "midterm", _("中期评估报告")
+
+
+class ReportState(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("已生成")
+    FAILED = "failed", _("生成失败")
+
+
+def report_upload_to(instance: models.Model, filename: str) -> str:
+    return f"reports/{uuid.uuid4().hex}.docx"
+
+
+class Report(models.Model):
+    """A generated .docx evaluation report (年度监测报告 / 中期评估报告)."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("截至年度"))
+    kind = models.CharField(_("类型"), max_length=10, choices=ReportKind.choices)
+    state = models.CharField(_("状态"), max_length=10, choices=ReportState.choices, default=ReportState.QUEUED)
+    file = models.FileField(_("文件"), upload_to=report_upload_to, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("评估报告")
+        verbose_name_plural = _("评估报告")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.plan.short_title} {self.year}年{self.get_kind_display()}"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.plan.short_title}{self.year}年{self.get_kind_display()}.docx".replace("“", "").replace("”", "")

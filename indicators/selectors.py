@@ -1,0 +1,404 @@
+"""Reads of indicators and their values, scoped as in planning.selectors."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+
+from planning.models import EntryStatus, PendingTaskRecompute, Plan, Role, TaskProgress
+from planning.roles import user_roles
+from planning.selectors import (
+    AnyUser,
+    Scope,
+    deadline_for,
+    task_progress_capturable_by,
+    tasks_capturable_by,
+    user_scope,
+)
+from planning.workflow import exclude_own
+from regions.models import Region
+
+from .models import Flag, Indicator, IndicatorRegionTarget, IndicatorStatus, IndicatorValue, PendingSeriesRecompute
+
+
+def _value_condition(units: frozenset[int], regions: frozenset[int]) -> Q:
+    condition = Q()
+    if units:
+        condition &= Q(indicator__lead_unit__in=units)
+    if regions:
+        condition &= Q(region__in=regions)
+    return condition
+
+
+def indicator_values_visible_to(user: AnyUser) -> QuerySet[IndicatorValue]:
+    scope = user_scope(user)
+    if scope.everything:
+        return IndicatorValue.objects.all()
+    if not (scope.view_units or scope.view_regions):
+        return IndicatorValue.objects.none()
+    return IndicatorValue.objects.filter(_value_condition(scope.view_units, scope.view_regions))
+
+
+def _capture_scope(user: AnyUser, role: Role) -> Scope | None:
+    scope = user_scope(user)
+    if role not in user_roles(user) or not scope.captures_anything:
+        return None
+    return scope
+
+
+def indicator_values_capturable_by(user: AnyUser) -> QuerySet[IndicatorValue]:
+    scope = _capture_scope(user, Role.ENTRY)
+    if scope is None:
+        return IndicatorValue.objects.none()
+    return IndicatorValue.objects.filter(_value_condition(scope.units, scope.regions))
+
+
+def indicator_values_review_scope(user: AnyUser) -> QuerySet[IndicatorValue]:
+    scope = _capture_scope(user, Role.REVIEWER)
+    if scope is None:
+        return IndicatorValue.objects.none()
+    return IndicatorValue.objects.filter(_value_condition(scope.units, scope.regions))
+
+
+def indicator_values_reviewable_by(user: AnyUser) -> QuerySet[IndicatorValue]:
+    """The review queue: submitted values in scope that someone else created and submitted."""
+    return exclude_own(indicator_values_review_scope(user).filter(status=EntryStatus.SUBMITTED), user)
+
+
+def indicators_capturable_by(user: AnyUser) -> QuerySet[Indicator]:
+    scope = _capture_scope(user, Role.ENTRY)
+    if scope is None:
+        return Indicator.objects.none()
+    return Indicator.objects.filter(lead_unit__in=scope.units) if scope.units else Indicator.objects.all()
+
+
+def indicators_visible_to(user: AnyUser) -> QuerySet[Indicator]:
+    scope = user_scope(user)
+    if scope.everything or (scope.view_regions and not scope.view_units):
+        return Indicator.objects.all()
+    if not scope.view_units:
+        return Indicator.objects.none()
+    return Indicator.objects.filter(lead_unit__in=scope.view_units)
+
+
+def regions_capturable_by(user: AnyUser) -> QuerySet[Region]:
+    scope = _capture_scope(user, Role.ENTRY)
+    if scope is None:
+        return Region.objects.none()
+    return Region.objects.filter(pk__in=scope.regions) if scope.regions else Region.objects.all()
+
+
+def regions_visible_to(user: AnyUser) -> QuerySet[Region]:
+    scope = user_scope(user)
+    if scope.everything or (scope.view_units and not scope.view_regions):
+        return Region.objects.all()
+    return Region.objects.filter(pk__in=scope.view_regions)
+
+
+def can_capture_cell(user: AnyUser, indicator: Indicator, region: Region) -> bool:
+    scope = _capture_scope(user, Role.ENTRY)
+    if scope is None:
+        return False
+    unit_ok = not scope.units or indicator.lead_unit_id in scope.units
+    region_ok = not scope.regions or region.pk in scope.regions
+    return unit_ok and region_ok
+
+
+def can_view_cell(user: AnyUser, indicator: Indicator, region: Region) -> bool:
+    scope = user_scope(user)
+    if scope.everything:
+        return True
+    if not (scope.view_units or scope.view_regions):
+        return False
+    unit_ok = not scope.view_units or indicator.lead_unit_id in scope.view_units
+    region_ok = not scope.view_regions or region.pk in scope.view_regions
+    return unit_ok and region_ok
+
+
+# --- baselines and targets per region (指标分解) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegionPlan:
+    """An indicator's baseline and target for one region, and where they come from."""
+
+    baseline: Decimal | None
+    target: Decimal | None
+    origin: str  # "city" (the plan's own), "region" (decomposed), "default" (city's, for rates), "none"
+
+    def expected(self, indicator: Indicator, year: int) -> Decimal | None:
+        """The straight path from baseline to target (时间过半、任务过半)."""
+        if self.baseline is None or self.target is None:
+            return None
+        span = indicator.target_year - indicator.baseline_year
+        elapsed = min(max(year - indicator.baseline_year, 0), span)
+        return self.baseline + (self.target - self.baseline) * Decimal(elapsed) / Decimal(span)
+
+
+def region_plan(indicator: Indicator, region: Region, decomposed: IndicatorRegionTarget | None) -> RegionPlan:
+    if region.pk == indicator.plan.region_id:
+        return RegionPlan(indicator.baseline_value, indicator.target_value, "city")
+    if decomposed is not None and (decomposed.baseline_value is not None or decomposed.target_value is not None):
+        if indicator.is_additive:
+            return RegionPlan(decomposed.baseline_value, decomposed.target_value, "region")
+        return RegionPlan(
+            decomposed.baseline_value if decomposed.baseline_value is not None else indicator.baseline_value,
+            decomposed.target_value if decomposed.target_value is not None else indicator.target_value,
+            "region",
+        )
+    if indicator.is_additive:
+        return RegionPlan(None, None, "none")
+    return RegionPlan(indicator.baseline_value, indicator.target_value, "default")
+
+
+def region_plan_for(indicator: Indicator, region: Region) -> RegionPlan:
+    decomposed = IndicatorRegionTarget.objects.filter(indicator=indicator, region=region).first()
+    return region_plan(indicator, region, decomposed)
+
+
+def previous_approved(indicator: Indicator, region: Region, year: int) -> tuple[int, Decimal] | None:
+    """The latest approved value before `year` (what the person entering compares against)."""
+    row = (
+        IndicatorValue.objects.filter(indicator=indicator, region=region, year__lt=year, approved_value__isnull=False)
+        .order_by("-year")
+        .values_list("year", "approved_value")
+        .first()
+    )
+    return (row[0], row[1]) if row and row[1] is not None else None
+
+
+# --- 我的填报: what is due for a user's scope ------------------------------------------------------
+
+
+@dataclass
+class ReportingItem:
+    kind: str  # "indicator" or "task"
+    title: str
+    detail: str
+    region: Region | None
+    status: str  # "missing" or an EntryStatus value
+    status_label: str
+    overdue: bool
+    review_comment: str
+    entry_id: int | None
+    item_id: int  # indicator or task id
+    is_binding: bool = False
+
+
+def reporting_items(
+    user: AnyUser, plan: Plan, year: int, today: datetime.date
+) -> tuple[list[ReportingItem], datetime.date]:
+    """Every indicator × region and task (× region) the user captures for the year, with its state.
+
+    A fixed number of queries whatever the size of the plan: the cells are joined in Python.
+    """
+    deadline = deadline_for(plan, year)
+    late = today > deadline
+    items: list[ReportingItem] = []
+    indicators = list(indicators_capturable_by(user).filter(plan=plan).order_by("number"))
+    regions = list(regions_capturable_by(user).filter(pk__in=plan.area_regions()).order_by("order"))
+    values = {
+        (v.indicator_id, v.region_id): v
+        for v in indicator_values_capturable_by(user)
+        .filter(indicator__plan=plan, year=year)
+        .only("id", "indicator_id", "region_id", "status", "review_comment", "approved_at", "revision")
+    }
+    for indicator in indicators:
+        for region in regions:
+            value = values.get((indicator.pk, region.pk))
+            items.append(
+                _item(
+                    "indicator",
+                    indicator.pk,
+                    f"{indicator.number}. {indicator.name}",
+                    indicator.unit,
+                    region,
+                    value,
+                    late,
+                    indicator.is_binding,
+                )
+            )
+    tasks = list(
+        tasks_capturable_by(user)
+        .filter(plan=plan)
+        .select_related("column")
+        .prefetch_related("targets__regions")
+        .order_by("order")
+    )
+    progress = {
+        (p.task_id, p.region_id): p
+        for p in task_progress_capturable_by(user)
+        .filter(task__plan=plan, year=year)
+        .only("id", "task_id", "region_id", "status", "review_comment", "approved_at", "revision")
+    }
+    scope_regions = user_scope(user).regions
+    entry: TaskProgress | None
+    for task in tasks:
+        milestone = task.milestone_target
+        task_regions: list[Region | None] = (
+            [r for r in milestone.regions.all() if not scope_regions or r.pk in scope_regions]
+            if milestone is not None
+            else [None]
+        )
+        for task_region in task_regions:
+            entry = progress.get((task.pk, task_region.pk if task_region else None))
+            items.append(
+                _item("task", task.pk, f"{task.label} {task.title}", _task_kind_label(task), task_region, entry, late)
+            )
+    return items, deadline
+
+
+def _task_kind_label(task: object) -> str:
+    return {"milestone": "区域达标", "qualitative": "定性任务", "quantitative": "量化任务"}[task.progress_kind]  # type: ignore[attr-defined]
+
+
+def _item(
+    kind: str,
+    item_id: int,
+    title: str,
+    detail: str,
+    region: Region | None,
+    entry: object,
+    late: bool,
+    is_binding: bool = False,
+) -> ReportingItem:
+    if entry is None:
+        status, label, comment, entry_id = "missing", "未填报", "", None
+    else:
+        status = entry.status  # type: ignore[attr-defined]
+        label = entry.get_status_display()  # type: ignore[attr-defined]
+        if entry.is_correction:  # type: ignore[attr-defined]
+            label = f"更正中（{label}）"
+        comment, entry_id = entry.review_comment, entry.pk  # type: ignore[attr-defined]
+    overdue = late and status in ("missing", EntryStatus.DRAFT, EntryStatus.RETURNED)
+    return ReportingItem(kind, title, detail, region, status, label, overdue, comment, entry_id, item_id, is_binding)
+
+
+# --- dashboards: stored statuses only, a fixed number of queries whatever the size of the plan ----------
+
+# Display categories in the order of the overview chart; 已实现 splits into 提前实现 (before the target year).
+DISPLAY_STATUSES = [
+    ("achieved_early", "提前实现"),
+    ("achieved", "已实现"),
+    ("ahead", "快于预期"),
+    ("on_track", "基本符合预期"),
+    ("watch", "需加快"),
+    ("lagging", "滞后"),
+    ("regressing", "倒退"),
+    ("no_data", "未填报"),
+    ("no_plan", "缺基期或目标"),
+]
+DISPLAY_LABELS = dict(DISPLAY_STATUSES)
+# Ordinal for the region heat map (worst low): the colour scale and sorting use it.
+DISPLAY_RANK = {
+    key: rank
+    for rank, key in enumerate(
+        ["regressing", "lagging", "watch", "on_track", "ahead", "achieved", "achieved_early", "no_plan", "no_data"]
+    )
+}
+
+
+def display_status(status: str, latest_year: int | None, target_year: int) -> str:
+    if status == "achieved" and latest_year is not None and latest_year < target_year:
+        return "achieved_early"
+    return status
+
+
+@dataclass
+class StatusCard:
+    """One indicator on the overview: latest value against the 2025 target, completion against time."""
+
+    indicator: Indicator
+    row: object  # IndicatorStatus, or None when never computed
+    display: str
+    label: str
+    completion_pct: float | None
+    expected_pct: float | None
+    bar_pct: float
+    marker_pct: float | None
+
+
+def _pct(value: Decimal | None) -> float | None:
+    return None if value is None else float(value) * 100
+
+
+def status_card(indicator: Indicator, row: object) -> StatusCard:
+    status = getattr(row, "status", None) or "no_data"
+    display = display_status(status, getattr(row, "latest_year", None), indicator.target_year)
+    completion = _pct(getattr(row, "completion", None))
+    expected = _pct(getattr(row, "expected_completion", None))
+    bar = min(max(completion if completion is not None else (100.0 if status == "achieved" else 0.0), 0.0), 100.0)
+    return StatusCard(
+        indicator,
+        row,
+        display,
+        DISPLAY_LABELS[display],
+        completion,
+        expected,
+        bar,
+        None if expected is None else min(max(expected, 0.0), 100.0),
+    )
+
+
+def count_display(rows: Iterable[tuple[str, int | None, int]]) -> list[tuple[str, str, int]]:
+    """(status, latest_year, target_year) rows → [(key, label, count)] in display order, zeros included."""
+    counts: dict[str, int] = dict.fromkeys(DISPLAY_LABELS, 0)
+    for status, latest_year, target_year in rows:
+        counts[display_status(status, latest_year, target_year)] += 1
+    return [(key, label, counts[key]) for key, label in DISPLAY_STATUSES]
+
+
+def statuses_visible_to(user: AnyUser) -> QuerySet[IndicatorStatus]:
+    scope = user_scope(user)
+    if scope.everything:
+        return IndicatorStatus.objects.all()
+    if not (scope.view_units or scope.view_regions):
+        return IndicatorStatus.objects.none()
+    condition = Q()
+    if scope.view_units:
+        condition &= Q(indicator__lead_unit__in=scope.view_units)
+    if scope.view_regions:
+        condition &= Q(region__in=scope.view_regions)
+    return IndicatorStatus.objects.filter(condition)
+
+
+def flags_visible_to(user: AnyUser) -> QuerySet[Flag]:
+    scope = user_scope(user)
+    if scope.everything:
+        return Flag.objects.all()
+    if not (scope.view_units or scope.view_regions):
+        return Flag.objects.none()
+    condition = Q()
+    if scope.view_units:
+        condition &= Q(lead_unit__in=scope.view_units)
+    if scope.view_regions:
+        condition &= Q(region__in=scope.view_regions)
+    return Flag.objects.filter(condition)
+
+
+def indicators_with_assessment(
+    queryset: QuerySet[Indicator], *, year: int | None = None, region_id: int | None = None
+) -> QuerySet[Indicator]:
+    """Each indicator with its assessment for one region (default: the plan's own, i.e. the city)."""
+    from django.db.models import F
+
+    from planning.selectors import with_assessment
+
+    as_of = year if year is not None else F("plan__period_end_year")
+    where = region_id if region_id is not None else F("plan__region")
+    return with_assessment(queryset, "statuses", Q(statuses__region=where, statuses__as_of_year=as_of))
+
+
+def recompute_pending_count(plan: Plan) -> int:
+    """Series and tasks of the plan whose status waits for a recompute (e.g. queued while Redis was down)."""
+    series = PendingSeriesRecompute.objects.filter(indicator__plan=plan).values("indicator_id", "region_id")
+    tasks = PendingTaskRecompute.objects.filter(task__plan=plan).values("task_id")
+    return series.distinct().count() + tasks.distinct().count()
+
+
+def recompute_pending_regions(indicator: Indicator) -> set[int]:
+    return set(PendingSeriesRecompute.objects.filter(indicator=indicator).values_list("region_id", flat=True))

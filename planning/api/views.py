@@ -1,0 +1,303 @@
+"""Planning API: plan structure (read) and task progress (read and write through the services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.contrib.auth.models import User
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.filters import ID_LOOKUP_REGEX, IdChoiceFilter, IdNumberFilter, YearFilter
+from planning import services
+from planning.filtersets import TaskProgressFilterSet
+from planning.models import (
+    AssessmentStatus,
+    Column,
+    Initiative,
+    Plan,
+    Responsibility,
+    Task,
+    TaskProgress,
+    Unit,
+)
+from planning.selectors import task_progress_visible_to, tasks_visible_to, tasks_with_assessment
+from planning.workflow import Channel
+
+from .serializers import (
+    ColumnSerializer,
+    InitiativeSerializer,
+    PlanSerializer,
+    ReturnSerializer,
+    TaskProgressCreateSerializer,
+    TaskProgressSerializer,
+    TaskProgressUpdateSerializer,
+    TaskSerializer,
+    TransitionSerializer,
+    UnitSerializer,
+)
+
+YEAR_PARAMETER = OpenApiParameter(
+    "year", OpenApiTypes.INT, description="判定截至年度（默认规划期末年，即依据全部已审核数据）"
+)
+
+
+def api_user(request: Request) -> User:
+    return request.user
+
+
+def year_param(request: Request) -> int | None:
+    raw = request.query_params.get("year", "")
+    return int(raw) if raw.isdigit() and len(raw) <= 4 else None
+
+
+@extend_schema_view(list=extend_schema(summary="规划列表"), retrieve=extend_schema(summary="规划详情"))
+class PlanViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_LOOKUP_REGEX
+    queryset = Plan.objects.order_by("-period_end_year", "code")
+    serializer_class = PlanSerializer
+    filterset_fields = ["code"]
+    ordering_fields = ["period_end_year", "code"]
+
+
+class InitiativeFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Initiative
+        fields = ["plan", "group_title"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="重点举措列表", description="如五大提质行动、六大争先计划、七大提升工程下的各项举措。"),
+    retrieve=extend_schema(summary="重点举措详情"),
+)
+class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_LOOKUP_REGEX
+    queryset = Initiative.objects.order_by("plan", "order")
+    serializer_class = InitiativeSerializer
+    filterset_class = InitiativeFilterSet
+    ordering_fields = ["order", "code"]
+
+
+@extend_schema_view(list=extend_schema(summary="专栏列表"), retrieve=extend_schema(summary="专栏详情"))
+class ColumnViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_LOOKUP_REGEX
+    queryset = Column.objects.order_by("plan", "number")
+    serializer_class = ColumnSerializer
+    filterset_fields = ["plan", "initiative"]
+    ordering_fields = ["number"]
+
+
+class UnitFilterSet(django_filters.FilterSet):
+    plan = IdNumberFilter(method="filter_plan", label=_("规划（在该规划中承担任务的单位）"))
+
+    class Meta:
+        model = Unit
+        fields = ["plan"]
+
+    def filter_plan(self, queryset, name, value):
+        return queryset.filter(responsibilities__task__plan=value).distinct()
+
+
+@extend_schema_view(list=extend_schema(summary="责任单位列表"), retrieve=extend_schema(summary="责任单位详情"))
+class UnitViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_LOOKUP_REGEX
+    queryset = Unit.objects.order_by("order", "name")
+    serializer_class = UnitSerializer
+    filterset_class = UnitFilterSet
+    ordering_fields = ["order", "name"]
+
+
+class TaskFilterSet(django_filters.FilterSet):
+    plan = IdChoiceFilter(queryset=Plan.objects.all(), label=_("规划"))
+    column = IdNumberFilter(field_name="column__number", label=_("专栏号"))
+    unit = IdChoiceFilter(
+        field_name="responsibilities__unit", distinct=True, queryset=Unit.objects.all(), label=_("责任单位")
+    )
+    status = django_filters.ChoiceFilter(
+        field_name="assessment_status", choices=AssessmentStatus.choices, label=_("进度状态")
+    )
+    year = YearFilter(method="filter_noop", label=_("判定截至年度"))
+
+    class Meta:
+        model = Task
+        fields = ["plan", "initiative", "column", "unit", "status", "year"]
+
+    def filter_noop(self, queryset, name, value):
+        return queryset  # the year chooses which assessment is annotated (see the view)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="任务列表", description="各专栏任务及其量化目标、责任单位和最新进度判定。", parameters=[YEAR_PARAMETER]
+    ),
+    retrieve=extend_schema(summary="任务详情", parameters=[YEAR_PARAMETER]),
+)
+class TaskViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_LOOKUP_REGEX
+    serializer_class = TaskSerializer
+    filterset_class = TaskFilterSet
+    ordering_fields = ["order", "code"]
+    ordering = ["plan", "order"]
+
+    def get_queryset(self) -> QuerySet[Task]:
+        queryset = (
+            tasks_visible_to(api_user(self.request))
+            .select_related("plan")
+            .prefetch_related(
+                "targets__regions",
+                Prefetch("responsibilities", queryset=Responsibility.objects.select_related("unit").order_by("order")),
+            )
+        )
+        return tasks_with_assessment(queryset, year_param(self.request))
+
+
+TASK_PROGRESS_EXAMPLE = OpenApiExample(
+    "新建城镇公办幼儿园（专栏14-2）",
+    value={"task": 67, "year": 2023, "narrative": "新建城镇公办幼儿园3所", "amounts": [{"target": 45, "amount": "3"}]},
+    request_only=True,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="任务进展列表", description="您查看范围内的任务进展填报。"),
+    retrieve=extend_schema(summary="任务进展详情"),
+    create=extend_schema(
+        summary="新建任务进展草稿",
+        request=TaskProgressCreateSerializer,
+        responses={201: TaskProgressSerializer},
+        examples=[TASK_PROGRESS_EXAMPLE],
+    ),
+    update=extend_schema(
+        summary="修改草稿（需提供 version）",
+        request=TaskProgressUpdateSerializer,
+        responses={200: TaskProgressSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="修改草稿的部分字段（需提供 version）",
+        request=TaskProgressUpdateSerializer,
+        responses={200: TaskProgressSerializer},
+    ),
+)
+class TaskProgressViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = ID_LOOKUP_REGEX
+    serializer_class = TaskProgressSerializer
+    filterset_class = TaskProgressFilterSet
+    ordering_fields = ["year", "updated_at"]
+    ordering = ["-year", "task__order"]
+
+    def get_queryset(self) -> QuerySet[TaskProgress]:
+        return (
+            task_progress_visible_to(api_user(self.request))
+            .select_related("task__plan", "region", "created_by", "updated_by")
+            .prefetch_related("amounts", "evidence")
+        )
+
+    def _input(self, data: dict[str, Any]) -> services.TaskProgressInput:
+        return services.TaskProgressInput(
+            narrative=data.get("narrative", ""),
+            percent=data.get("percent"),
+            passed=data.get("passed"),
+            amounts={row["target"]: row["amount"] for row in data.get("amounts", [])},
+        )
+
+    def _respond(self, progress: TaskProgress, code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=progress.pk)
+        return Response(TaskProgressSerializer(fresh).data, status=code)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = TaskProgressCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        progress = services.task_progress_create(
+            task=data["task"],
+            year=data["year"],
+            region=data.get("region"),
+            data=self._input(data),
+            user=api_user(request),
+            channel=Channel.API,
+        )
+        return self._respond(progress, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        progress = self.get_object()
+        serializer = TaskProgressUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "version" not in data:
+            return Response(
+                {"version": ["请提供读取时的 version（版本号），以免覆盖他人的修改。"]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if kwargs.get("partial"):
+            # Fields left out keep their current values.
+            data.setdefault("narrative", progress.narrative)
+            data.setdefault("percent", None if progress.percent is None else str(progress.percent))
+            data.setdefault("passed", progress.passed)
+            current = [{"target": a.target_id, "amount": str(a.amount)} for a in progress.amounts.all()]
+            data.setdefault("amounts", current)
+        saved = services.task_progress_update(
+            progress=progress,
+            version=data["version"],
+            data=self._input(data),
+            user=api_user(request),
+            channel=Channel.API,
+        )
+        return self._respond(saved)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def _transition(self, request: Request, name: str, serializer_class: type = TransitionSerializer) -> Response:
+        progress = self.get_object()
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        kwargs: dict[str, Any] = {
+            "progress": progress,
+            "user": api_user(request),
+            "channel": Channel.API,
+            "version": serializer.validated_data.get("version"),
+        }
+        if name == "return":
+            kwargs["comment"] = serializer.validated_data.get("comment", "")
+        service: Any = {
+            "submit": services.task_progress_submit,
+            "withdraw": services.task_progress_withdraw,
+            "approve": services.task_progress_approve,
+            "return": services.task_progress_return,
+            "reopen": services.task_progress_reopen,
+        }[name]
+        return self._respond(service(**kwargs))
+
+    @extend_schema(summary="提交审核", request=TransitionSerializer, responses={200: TaskProgressSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str | None = None) -> Response:
+        return self._transition(request, "submit")
+
+    @extend_schema(summary="撤回为草稿", request=TransitionSerializer, responses={200: TaskProgressSerializer})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+        return self._transition(request, "withdraw")
+
+    @extend_schema(summary="审核通过", request=TransitionSerializer, responses={200: TaskProgressSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        return self._transition(request, "approve")
+
+    @extend_schema(summary="退回修改（需填写意见）", request=ReturnSerializer, responses={200: TaskProgressSerializer})
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request: Request, pk: str | None = None) -> Response:
+        return self._transition(request, "return", ReturnSerializer)
+
+    @extend_schema(
+        summary="发起更正（已通过的填报）", request=TransitionSerializer, responses={200: TaskProgressSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, pk: str | None = None) -> Response:
+        return self._transition(request, "reopen")

@@ -1,0 +1,95 @@
+"""Forms only carry what a person typed; checks live in the services so the API gives the same messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import Task
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several evidence files in one input; their checks are the services' (type sniffing, size)."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        if not data:
+            return []
+        items = data if isinstance(data, list | tuple) else [data]
+        return [item for item in items if item]
+
+
+class EntryFormMixin:
+    """Map a service's ValidationError onto the form's fields (unknown keys go to the form itself)."""
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        form: forms.Form = self  # type: ignore[assignment]
+        for name, messages in error.message_dict.items():
+            target = name if name in form.fields else None
+            for message in messages:
+                form.add_error(target, message)
+
+
+class TaskProgressForm(EntryFormMixin, forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    narrative = forms.CharField(
+        label=_("本年度工作进展"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        help_text=_("做了什么、完成到什么程度、存在什么问题"),
+    )
+    percent = forms.CharField(
+        label=_("完成百分比（%）"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
+    passed = forms.ChoiceField(
+        label=_("是否已通过验收/评估"),
+        choices=[("", "—"), ("yes", _("已通过")), ("no", _("尚未通过"))],
+        required=False,
+    )
+    evidence = MultipleFileField(label=_("佐证材料"), help_text=_("PDF、图片或 Office 文档，单个不超过 10 MB"))
+
+    def __init__(self, *args: Any, task: Task, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.task = task
+        kind = task.progress_kind
+        if kind != "qualitative":
+            del self.fields["percent"]
+        if kind != "milestone":
+            del self.fields["passed"]
+        for target in task.quantity_targets:
+            self.fields[f"amount_{target.pk}"] = forms.CharField(
+                label=target.label,
+                required=False,
+                widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+                help_text=target.unit,
+            )
+
+    def amount_fields(self) -> list[tuple[Any, forms.BoundField]]:
+        return [(t, self[f"amount_{t.pk}"]) for t in self.task.quantity_targets]
+
+    def service_input(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "narrative": data.get("narrative", ""),
+            "percent": data.get("percent"),
+            "passed": {"yes": True, "no": False}.get(data.get("passed") or ""),
+            "amounts": {t.pk: data.get(f"amount_{t.pk}") for t in self.task.quantity_targets},
+        }
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label=_("退回意见"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )

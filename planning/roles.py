@@ -1,0 +1,46 @@
+"""Roles as Django groups, and the admin permissions of the 管理员 group."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
+
+from .models import Role
+
+# 管理员 manages users, scopes, plan data and deadlines in the Django admin.
+ADMIN_APPS = {"regions", "planning", "indicators", "django_celery_beat"}
+ADMIN_AUTH_MODELS = {"user", "group"}
+
+
+def ensure_role_groups(**_: Any) -> None:
+    """Create the four role groups and give 管理员 its permissions; safe to run any number of times."""
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+    admin = Group.objects.get(name=Role.ADMIN.value)
+    wanted = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS) | Permission.objects.filter(
+        content_type__app_label="auth", content_type__model__in=ADMIN_AUTH_MODELS
+    )
+    admin.permissions.add(*wanted)
+
+
+def user_roles(user: User | AnonymousUser) -> frozenset[Role]:
+    """The roles of a user, cached on the user object for the request."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_cached_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = frozenset(role for role in Role if role.value in names)
+        if getattr(user, "is_superuser", False):
+            cached = cached | {Role.ADMIN}
+        setattr(user, "_cached_roles", cached)  # noqa: B010  # per-request cache on the user object
+    return cached
+
+
+def has_role(user: User | AnonymousUser, role: Role) -> bool:
+    return role in user_roles(user)
+
+
+def views_everything(user: User | AnonymousUser) -> bool:
+    return bool(user_roles(user) & {Role.LEADER, Role.ADMIN})

@@ -1,0 +1,324 @@
+"""Reads of the plan and of task progress, scoped to what a user may see or capture.
+
+A user's scope is a set of units and/or regions (UserScope). Capture: rows of indicators/tasks their
+units lead, in their regions (both conditions when both are set). View: the same with co-operating
+units and the extra view units/regions added. Leaders and administrators view everything. Lists and
+detail pages both use these querysets, so an out-of-scope object is a 404, never a leak.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+
+from .models import (
+    EntryStatus,
+    Plan,
+    ReportingDeadline,
+    Responsibility,
+    ResponsibilityRole,
+    Role,
+    TargetKind,
+    Task,
+    TaskProgress,
+    TaskTarget,
+    UserScope,
+)
+from .roles import user_roles, views_everything
+from .workflow import exclude_own
+
+AnyUser = User | AnonymousUser
+
+
+@dataclass(frozen=True)
+class Scope:
+    units: frozenset[int]
+    regions: frozenset[int]
+    view_units: frozenset[int]
+    view_regions: frozenset[int]
+    everything: bool
+
+    @property
+    def captures_anything(self) -> bool:
+        return bool(self.units or self.regions)
+
+
+NO_SCOPE = Scope(frozenset(), frozenset(), frozenset(), frozenset(), everything=False)
+
+
+def user_scope(user: AnyUser) -> Scope:
+    """The user's units and regions, read in one query and cached on the user for the request."""
+    if not user.is_authenticated:
+        return NO_SCOPE
+    cached = getattr(user, "_cached_scope", None)
+    if cached is not None:
+        return cached
+    through = {
+        "units": UserScope.units.through,
+        "regions": UserScope.regions.through,
+        "view_units": UserScope.view_units.through,
+        "view_regions": UserScope.view_regions.through,
+    }
+    target_column = {"units": "unit_id", "regions": "region_id", "view_units": "unit_id", "view_regions": "region_id"}
+    parts = [
+        model._default_manager.filter(userscope__user=user)
+        .annotate(kind=Value(name))
+        .values_list("kind", target_column[name])
+        for name, model in through.items()
+    ]
+    found: dict[str, set[int]] = {name: set() for name in through}
+    for kind, pk in parts[0].union(*parts[1:], all=True):
+        found[kind].add(pk)
+    scope = Scope(
+        units=frozenset(found["units"]),
+        regions=frozenset(found["regions"]),
+        view_units=frozenset(found["units"] | found["view_units"]),
+        view_regions=frozenset(found["regions"] | found["view_regions"]),
+        everything=views_everything(user),
+    )
+    setattr(user, "_cached_scope", scope)  # noqa: B010  # per-request cache on the user object
+    return scope
+
+
+def can_capture(user: AnyUser) -> bool:
+    return Role.ENTRY in user_roles(user) and user_scope(user).captures_anything
+
+
+def can_review(user: AnyUser) -> bool:
+    return Role.REVIEWER in user_roles(user) and user_scope(user).captures_anything
+
+
+# --- tasks -------------------------------------------------------------------------------------
+
+
+def _units_match(units: frozenset[int], *, lead_only: bool, task_ref: str) -> Exists:
+    rows = Responsibility.objects.filter(task=OuterRef(task_ref), unit__in=units)
+    if lead_only:
+        rows = rows.filter(role=ResponsibilityRole.LEAD)
+    return Exists(rows)
+
+
+def _milestone_in(regions: frozenset[int], task_ref: str) -> Exists:
+    return Exists(TaskTarget.objects.filter(task=OuterRef(task_ref), kind=TargetKind.MILESTONE, regions__in=regions))
+
+
+def tasks_capturable_by(user: AnyUser) -> QuerySet[Task]:
+    """Tasks the user may report on: led by their units; with regions set, only region milestones there."""
+    scope = user_scope(user)
+    if Role.ENTRY not in user_roles(user) or not scope.captures_anything:
+        return Task.objects.none()
+    return _tasks_in(scope.units, scope.regions, lead_only=True)
+
+
+def tasks_reviewable_by(user: AnyUser) -> QuerySet[Task]:
+    scope = user_scope(user)
+    if Role.REVIEWER not in user_roles(user) or not scope.captures_anything:
+        return Task.objects.none()
+    return _tasks_in(scope.units, scope.regions, lead_only=True)
+
+
+def _tasks_in(units: frozenset[int], regions: frozenset[int], *, lead_only: bool) -> QuerySet[Task]:
+    condition = Q()
+    if units:
+        condition &= Q(_units_match(units, lead_only=lead_only, task_ref="pk"))
+    if regions:
+        condition &= Q(_milestone_in(regions, task_ref="pk"))
+    return Task.objects.filter(condition)
+
+
+def tasks_visible_to(user: AnyUser) -> QuerySet[Task]:
+    scope = user_scope(user)
+    if scope.everything:
+        return Task.objects.all()
+    if not (scope.view_units or scope.view_regions):
+        return Task.objects.none()
+    return _tasks_in(scope.view_units, scope.view_regions, lead_only=False)
+
+
+def _progress_condition(units: frozenset[int], regions: frozenset[int], *, lead_only: bool) -> Q:
+    condition = Q()
+    if units:
+        condition &= Q(_units_match(units, lead_only=lead_only, task_ref="task"))
+    if regions:
+        condition &= Q(region__in=regions)
+    return condition
+
+
+def task_progress_visible_to(user: AnyUser) -> QuerySet[TaskProgress]:
+    scope = user_scope(user)
+    if scope.everything:
+        return TaskProgress.objects.all()
+    if not (scope.view_units or scope.view_regions):
+        return TaskProgress.objects.none()
+    return TaskProgress.objects.filter(_progress_condition(scope.view_units, scope.view_regions, lead_only=False))
+
+
+def task_progress_capturable_by(user: AnyUser) -> QuerySet[TaskProgress]:
+    scope = user_scope(user)
+    if Role.ENTRY not in user_roles(user) or not scope.captures_anything:
+        return TaskProgress.objects.none()
+    return TaskProgress.objects.filter(_progress_condition(scope.units, scope.regions, lead_only=True))
+
+
+def task_progress_review_scope(user: AnyUser) -> QuerySet[TaskProgress]:
+    """Entries a reviewer is responsible for (including their own, which they may still not approve)."""
+    scope = user_scope(user)
+    if Role.REVIEWER not in user_roles(user) or not scope.captures_anything:
+        return TaskProgress.objects.none()
+    return TaskProgress.objects.filter(_progress_condition(scope.units, scope.regions, lead_only=True))
+
+
+def task_progress_reviewable_by(user: AnyUser) -> QuerySet[TaskProgress]:
+    """The review queue: submitted entries in scope that someone else created and submitted."""
+    return exclude_own(task_progress_review_scope(user).filter(status=EntryStatus.SUBMITTED), user)
+
+
+# --- reporting calendar ----------------------------------------------------------------------------
+
+
+def deadline_for(plan: Plan, year: int) -> datetime.date:
+    """The administrator's date for this year, else 31 January of the next year."""
+    row = ReportingDeadline.objects.filter(plan=plan, year=year).values_list("due_on", flat=True).first()
+    return row or datetime.date(year + 1, 1, 31)
+
+
+def reportable_years(plan: Plan, today: datetime.date) -> list[int]:
+    """Plan years that have begun (a year in the future cannot be reported)."""
+    return [year for year in plan.years if year <= today.year]
+
+
+def default_report_year(plan: Plan, today: datetime.date) -> int:
+    """The year people are reporting now: last year while its deadline is near, else the latest begun year."""
+    years = reportable_years(plan, today)
+    if not years:
+        return plan.period_start_year
+    previous = today.year - 1
+    return previous if previous in years else years[-1]
+
+
+# --- history ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryChange:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    when: datetime.datetime
+    who: str
+    how: str
+    changes: list[HistoryChange]
+
+
+def _display(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if hasattr(value, "normalize"):
+        return f"{value.normalize():f}"
+    return str(value)
+
+
+def entry_history(
+    entry: object, *, fields: list[str], choices: dict[str, dict[Any, Any]] | None = None
+) -> list[HistoryRow]:
+    """Who changed what, when and how, old → new, newest first (from django-simple-history)."""
+    choices = choices or {}
+    records = list(entry.history.select_related("history_user").order_by("history_date", "history_id"))  # type: ignore[attr-defined]
+    model = type(entry)
+    rows = []
+    previous = None
+    for record in records:
+        changes = []
+        for name in fields:
+            new: Any = getattr(record, name)
+            old: Any = getattr(previous, name) if previous is not None else None
+            if previous is not None and old == new:
+                continue
+            if previous is None and new in (None, ""):
+                continue
+            mapping = choices.get(name, {})
+            changes.append(
+                HistoryChange(
+                    field=str(model._meta.get_field(name).verbose_name),  # type: ignore[attr-defined]
+                    old=mapping.get(old, _display(old)) if previous is not None else "—",
+                    new=mapping.get(new, _display(new)),
+                )
+            )
+        user = record.history_user
+        rows.append(
+            HistoryRow(
+                when=record.history_date,
+                who=(user.get_full_name() or user.get_username()) if user else "系统",
+                how=record.history_change_reason or "",
+                changes=changes,
+            )
+        )
+        previous = record
+    rows.reverse()
+    return rows
+
+
+# --- the latest stored assessment, flattened onto items for the API ------------------------------
+
+ASSESSMENT_FIELDS = [
+    "status",
+    "latest_year",
+    "latest_value",
+    "baseline_value",
+    "target_value",
+    "gap",
+    "completion",
+    "expected_completion",
+    "ratio",
+    "forecast_value",
+    "forecast_meets_target",
+]
+
+
+@dataclass(frozen=True)
+class AnnotatedAssessment:
+    """The `assessment_*` annotations of an item as one object (status "no_data" when never computed)."""
+
+    status: str
+    latest_year: int | None
+    latest_value: Any
+    baseline_value: Any
+    target_value: Any
+    gap: Any
+    completion: Any
+    expected_completion: Any
+    ratio: Any
+    forecast_value: Any
+    forecast_meets_target: bool | None
+
+    @classmethod
+    def of(cls, item: object) -> AnnotatedAssessment:
+        values: dict[str, Any] = {name: getattr(item, f"assessment_{name}", None) for name in ASSESSMENT_FIELDS}
+        values["status"] = values["status"] or "no_data"
+        return cls(**values)
+
+
+def with_assessment(queryset: QuerySet[Any], relation: str, condition: Q) -> QuerySet[Any]:
+    """Annotate `assessment_<field>` from one stored assessment row per item (a single LEFT JOIN)."""
+    from django.db.models import F, FilteredRelation
+
+    annotated = queryset.annotate(assessment_row=FilteredRelation(relation, condition=condition))
+    return annotated.annotate(**{f"assessment_{name}": F(f"assessment_row__{name}") for name in ASSESSMENT_FIELDS})
+
+
+def tasks_with_assessment(queryset: QuerySet[Task], year: int | None = None) -> QuerySet[Task]:
+    """The task as a whole, as of `year` (default: the plan's last year, i.e. all approved progress)."""
+    from django.db.models import F
+
+    as_of = year if year is not None else F("plan__period_end_year")
+    return with_assessment(queryset, "statuses", Q(statuses__target__isnull=True, statuses__as_of_year=as_of))

@@ -1,0 +1,51 @@
+"""Celery tasks of the planning app: thin, idempotent, taking ids and calling one service."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task as CeleryTask
+from celery import shared_task
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+# Shared options: late acknowledgement (a killed worker's task is redelivered), bounded retries with
+# backoff, and time limits well under the broker's visibility timeout.
+TASK_OPTIONS: dict[str, Any] = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (Exception,),
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "max_retries": 3,
+    "soft_time_limit": 300,
+    "time_limit": 360,
+}
+
+
+def dispatch_on_commit(task: CeleryTask, *args: Any) -> None:
+    """Queue `task` once the current transaction commits.
+
+    A broker that cannot be reached must not turn a saved approval into an error page: the pending-recompute
+    row written with the approval stays, and the periodic catch-up (or the nightly recompute) runs it later.
+    """
+
+    def send() -> None:
+        try:
+            task.apply_async(args=args, retry=False)
+        except Exception:
+            logger.warning(
+                "Could not queue %s%s; it stays pending for the catch-up job", task.name, args, exc_info=True
+            )
+
+    transaction.on_commit(send)
+
+
+@shared_task(name="planning.tasks.recompute_task_status", **TASK_OPTIONS)
+def recompute_task_status(self: CeleryTask, task_id: int) -> dict[str, int]:
+    from .services import task_status_recompute
+
+    return task_status_recompute(task_ids=[task_id])

@@ -1,0 +1,357 @@
+"""Stored statuses, lag/overdue flags and digests, driven through the services as people use them."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.core import mail
+from kombu.exceptions import OperationalError
+
+from indicators.flags import send_flag_digests, sync_overdue_flags
+from indicators.models import (
+    Flag,
+    FlagKind,
+    FlagState,
+    IndicatorStatus,
+    IndicatorValue,
+    Notification,
+    PendingSeriesRecompute,
+)
+from indicators.services import (
+    IndicatorValueInput,
+    indicator_value_approve,
+    indicator_value_create,
+    indicator_value_reopen,
+    indicator_value_submit,
+    indicator_value_update,
+    status_nightly,
+    status_recompute_all,
+    status_recompute_pending,
+)
+from planning.models import ReportingDeadline, Task, TaskStatus
+from planning.services import TaskProgressInput, task_progress_approve, task_progress_create, task_progress_submit
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today_2026")]
+
+
+def approved(author, reviewer, indicator, region, year, value, capture):  # type: ignore[no-untyped-def]
+    """Create, submit and approve a value; run what the approval queues on commit."""
+    with capture(execute=True):
+        entry = indicator_value_create(
+            indicator=indicator,
+            region=region,
+            year=year,
+            user=author,
+            data=IndicatorValueInput(value=value, source="统计年报", outlier_note="核实无误"),
+        )
+        entry = indicator_value_submit(value=entry, user=author)
+        return indicator_value_approve(value=entry, user=reviewer)
+
+
+def latest(indicator, region) -> IndicatorStatus:  # type: ignore[no-untyped-def]
+    return IndicatorStatus.objects.get(indicator=indicator, region=region, as_of_year=2025)
+
+
+@pytest.fixture
+def binding(plan):  # type: ignore[no-untyped-def]
+    """九年义务教育巩固率, the one 约束性 indicator: 95 → 96."""
+    return plan.indicators.get(number=7)
+
+
+def test_approval_recomputes_the_series_on_commit(
+    alice,
+    carol,
+    rate,
+    city,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
+) -> None:
+    approved(alice, carol, rate, city, 2023, "95.6", django_capture_on_commit_callbacks)
+    row = latest(rate, city)
+    assert (row.status, row.latest_year, row.ratio) == ("on_track", 2023, Decimal("1.0000"))
+    assert row.baseline_value == Decimal("95") and row.target_value == Decimal("96")
+    # The year-by-year trend: nothing known before 2023.
+    by_year = dict(IndicatorStatus.objects.filter(indicator=rate, region=city).values_list("as_of_year", "status"))
+    assert by_year == {2021: "no_data", 2022: "no_data", 2023: "on_track", 2024: "on_track", 2025: "on_track"}
+    assert not PendingSeriesRecompute.objects.exists()
+
+
+def test_a_draft_or_a_submitted_value_does_not_count(
+    alice,
+    rate,
+    city,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = indicator_value_create(
+            indicator=rate, region=city, year=2023, user=alice, data=IndicatorValueInput(value="95.6", source="x")
+        )
+        indicator_value_submit(value=entry, user=alice)
+    status_recompute_all()
+    assert latest(rate, city).status == "no_data"
+
+
+def test_a_lagging_binding_indicator_is_flagged_to_its_lead_unit_and_resolved(  # type: ignore[no-untyped-def]
+    alice, carol, binding, city, django_capture_on_commit_callbacks
+) -> None:
+    entry = approved(alice, carol, binding, city, 2023, "95.3", django_capture_on_commit_callbacks)
+    assert latest(binding, city).status == "lagging"
+    flag = Flag.objects.get(kind=FlagKind.LAG, state=FlagState.OPEN)
+    assert (flag.indicator, flag.region, flag.is_binding, flag.lead_unit.name) == (binding, city, True, "市教育局")
+    assert flag.reason.startswith("约束性指标滞后；完成度 30.0%，按时间应达 60.0%")
+    assert "按趋势预测为" in flag.reason
+
+    # A correction that brings it on track resolves the flag, keeping its history.
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = indicator_value_reopen(value=entry, user=alice)
+        entry = indicator_value_update(
+            entry=entry, version=entry.version, user=alice, data=IndicatorValueInput(value="95.6", source="统计年报")
+        )
+        entry = indicator_value_submit(value=entry, user=alice)
+        indicator_value_approve(value=entry, user=carol)
+    flag.refresh_from_db()
+    assert flag.state == FlagState.RESOLVED
+    assert flag.resolution == "进度已恢复，不再满足预警条件"
+    assert [h.history_change_reason for h in flag.history.order_by("history_date", "history_id")] == [
+        "系统：发出预警",
+        "系统：自动解除",
+    ]
+
+
+def test_a_binding_indicator_that_needs_speeding_up_is_flagged_but_an_expected_one_is_not(  # type: ignore[no-untyped-def]
+    alice, carol, binding, rate, city, django_capture_on_commit_callbacks
+) -> None:
+    # Both 需加快 in 2023 (R ≈ 0.93) after a strong 2021, so the fitted line still reaches 96 (≈ 96.03):
+    # only the 约束性 one is flagged.
+    for indicator in (binding, rate):
+        approved(alice, carol, indicator, city, 2021, "96.5", django_capture_on_commit_callbacks)
+        approved(alice, carol, indicator, city, 2023, "95.56", django_capture_on_commit_callbacks)
+    assert latest(binding, city).status == latest(rate, city).status == "watch"
+    assert latest(rate, city).forecast_meets_target is True
+    assert list(Flag.objects.values_list("indicator__number", flat=True)) == [7]
+
+
+def test_a_forecast_that_misses_the_target_is_flagged(
+    alice,
+    carol,
+    rate,
+    city,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
+) -> None:
+    # On track in 2023 (R = 1), but the fitted line through 95, 95.1, 95.2, 95.6 reaches only ≈ 95.89.
+    for year, value in [(2021, "95.1"), (2022, "95.2"), (2023, "95.6")]:
+        approved(alice, carol, rate, city, year, value, django_capture_on_commit_callbacks)
+    row = latest(rate, city)
+    assert row.status == "on_track"
+    assert row.forecast_meets_target is False
+    flag = Flag.objects.get()
+    assert flag.reason.startswith("按趋势预测为")
+    assert "达不到目标 96" in flag.reason
+
+
+def test_the_nightly_job_is_idempotent(
+    alice,
+    carol,
+    binding,
+    city,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
+) -> None:
+    approved(alice, carol, binding, city, 2023, "95.3", django_capture_on_commit_callbacks)
+    first = status_nightly()
+    flags = list(Flag.objects.order_by("pk").values_list("pk", "key", "state"))
+    statuses = list(IndicatorStatus.objects.order_by("pk").values_list("pk", "status", "changed_at"))
+    second = status_nightly()
+    assert second["indicator_rows_written"] == 0
+    assert second["task_rows_written"] == 0
+    assert second["lag_flags_raised"] == second["overdue_flags_raised"] == 0
+    assert list(Flag.objects.order_by("pk").values_list("pk", "key", "state")) == flags
+    assert list(IndicatorStatus.objects.order_by("pk").values_list("pk", "status", "changed_at")) == statuses
+    assert first["overdue_flags_raised"] > 0
+
+
+def test_the_nightly_chord_in_small_pieces_equals_one_full_recompute(
+    alice, carol, binding, rate, city, muchuan, settings, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from indicators.services import recompute_chunks
+    from indicators.tasks import nightly
+
+    approved(alice, carol, binding, city, 2023, "95.3", django_capture_on_commit_callbacks)
+    approved(alice, carol, rate, muchuan, 2022, "90", django_capture_on_commit_callbacks)
+    status_nightly()
+    whole = list(
+        IndicatorStatus.objects.order_by("indicator", "region", "as_of_year").values_list(
+            "indicator", "region", "as_of_year", "status", "latest_value", "forecast_value"
+        )
+    )
+    open_flags = set(Flag.objects.filter(state=FlagState.OPEN).values_list("key", flat=True))
+    IndicatorStatus.objects.all().delete()
+    Flag.objects.all().delete()
+
+    settings.RECOMPUTE_CHUNK_REGIONS = 5  # the city, 11 counties and 乐山高新区 → 3 pieces per plan
+    assert [len(regions) for _, regions in recompute_chunks()] == [5, 5, 3, 5, 5, 3]
+    nightly.delay()  # eager here: the chord's pieces, then the finishing step
+    pieces = list(
+        IndicatorStatus.objects.order_by("indicator", "region", "as_of_year").values_list(
+            "indicator", "region", "as_of_year", "status", "latest_value", "forecast_value"
+        )
+    )
+    assert pieces == whole
+    assert set(Flag.objects.filter(state=FlagState.OPEN).values_list("key", flat=True)) == open_flags
+
+
+def test_overdue_flags_follow_the_deadline_and_go_when_the_entry_is_submitted(alice, rate, city, plan) -> None:  # type: ignore[no-untyped-def]
+    ReportingDeadline.objects.create(plan=plan, year=2025, due_on=datetime.date(2026, 4, 30))
+    sync_overdue_flags(today=datetime.date(2026, 3, 15))
+    years = set(Flag.objects.filter(kind=FlagKind.OVERDUE, plan=plan).values_list("year", flat=True))
+    assert years == {2021, 2022, 2023, 2024}  # 2025 is due on 30 April
+    key = f"overdue:indicator:{rate.pk}:region:{city.pk}:year:2024"
+    flag = Flag.objects.get(key=key, state=FlagState.OPEN)
+    assert flag.reason == "2024年度数据逾期未报（截止 2025-01-31）"
+
+    entry = indicator_value_create(
+        indicator=rate, region=city, year=2024, user=alice, data=IndicatorValueInput(value="95.8", source="x")
+    )
+    sync_overdue_flags(today=datetime.date(2026, 3, 15))
+    assert Flag.objects.get(key=key).state == FlagState.OPEN  # a draft is not a report
+    indicator_value_submit(value=entry, user=alice)
+    result = sync_overdue_flags(today=datetime.date(2026, 3, 15))
+    assert result.resolved == 1
+    assert Flag.objects.get(key=key).state == FlagState.RESOLVED
+
+
+def test_one_digest_per_unit_and_never_twice(
+    alice,
+    carol,
+    frank,
+    binding,
+    city,
+    muchuan,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
+) -> None:
+    alice.email, carol.email = "alice@jyj.leshan.gov.cn", "carol@jyj.leshan.gov.cn"
+    alice.save()
+    carol.save()
+    approved(alice, carol, binding, city, 2023, "95.3", django_capture_on_commit_callbacks)
+    approved(alice, carol, binding, muchuan, 2023, "95.1", django_capture_on_commit_callbacks)
+    sync_overdue_flags(today=datetime.date(2026, 3, 15))
+    mail.outbox.clear()
+
+    result = send_flag_digests()
+    assert result.mails == 1  # frank of 市财政局 has no e-mail address
+    message = mail.outbox[0]
+    assert sorted(message.to) == ["alice@jyj.leshan.gov.cn", "carol@jyj.leshan.gov.cn"]
+    assert message.subject.startswith("【乐山教育规划目标跟踪】市教育局：新增预警 2 项，逾期未报")
+    assert "【约束性】九年义务教育巩固率（乐山市）：约束性指标滞后" in message.body
+    assert set(Notification.objects.values_list("user__username", flat=True)) == {"alice", "carol", "frank"}
+    # frank hears only about what 市财政局 leads (加强经费保障 of the implementation plan), as one digest.
+    franks = Notification.objects.get(user=frank)
+    assert franks.title.startswith("【乐山教育规划目标跟踪】市财政局：新增预警 0 项，逾期未报")
+    assert "九年义务教育巩固率" not in franks.body
+
+    again = send_flag_digests()
+    assert (again.mails, again.notifications, again.flags) == (0, 0, 0)
+    assert len(mail.outbox) == 1
+
+
+def test_an_unreachable_broker_keeps_the_approval_and_the_pending_recompute(  # type: ignore[no-untyped-def]
+    alice, carol, rate, city, django_capture_on_commit_callbacks
+) -> None:
+    from indicators.tasks import recompute_series
+
+    with mock.patch.object(recompute_series, "apply_async", side_effect=OperationalError("Redis 连接被拒绝")):
+        entry = approved(alice, carol, rate, city, 2023, "95.6", django_capture_on_commit_callbacks)
+    entry.refresh_from_db()
+    assert entry.approved_value == Decimal("95.6")
+    assert PendingSeriesRecompute.objects.filter(indicator=rate, region=city).count() == 1
+    assert not IndicatorStatus.objects.filter(indicator=rate, region=city).exists()
+
+    assert status_recompute_pending() == {"series": 1, "tasks": 0}
+    assert latest(rate, city).status == "on_track"
+    assert not PendingSeriesRecompute.objects.exists()
+
+
+# --- tasks -------------------------------------------------------------------------------------------
+
+
+def task(code: str) -> Task:
+    return Task.objects.prefetch_related("targets__regions").get(plan__code="leshan-edu-14fyp", code=code)
+
+
+def approve_progress(author, reviewer, task_obj, year, capture, region=None, **data):  # type: ignore[no-untyped-def]
+    with capture(execute=True):
+        progress = task_progress_create(
+            task=task_obj, year=year, region=region, user=author, data=TaskProgressInput(narrative="进展", **data)
+        )
+        progress = task_progress_submit(progress=progress, user=author)
+        return task_progress_approve(progress=progress, user=reviewer)
+
+
+def task_status(task_obj, target=None, year=2025) -> TaskStatus:  # type: ignore[no-untyped-def]
+    return TaskStatus.objects.get(task=task_obj, target=target, as_of_year=year)
+
+
+def test_a_cumulative_task_counts_the_running_total(alice, carol, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    kindergartens = task("C14.2")  # 新建城镇公办幼儿园16所
+    target = kindergartens.targets.get()
+    approve_progress(alice, carol, kindergartens, 2021, django_capture_on_commit_callbacks, amounts={target.pk: "2"})
+    approve_progress(alice, carol, kindergartens, 2022, django_capture_on_commit_callbacks, amounts={target.pk: "3"})
+    row = task_status(kindergartens, target)
+    assert (row.latest_value, row.completion, row.status) == (Decimal("5.0000"), Decimal("0.3125"), "watch")
+    assert task_status(kindergartens).status == "watch"
+    assert task_status(kindergartens, target, 2021).latest_value == Decimal("2.0000")
+
+
+def test_an_annual_task_is_judged_year_by_year(alice, carol, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    lessons = task("C3.2")  # 每年评选50节智育“嘉课堂”、10所课堂教学改革样板学校
+    classes, schools = lessons.quantity_targets
+    approve_progress(
+        alice, carol, lessons, 2022, django_capture_on_commit_callbacks, amounts={classes.pk: "50", schools.pk: "4"}
+    )
+    assert task_status(lessons, classes).status == "achieved"
+    assert task_status(lessons, schools).status == "lagging"  # 4 of 10 that year
+    assert task_status(lessons).status == "lagging"
+    flag = Flag.objects.get(task=lessons, kind=FlagKind.LAG)
+    assert flag.lead_unit.name == "市教育局"
+
+
+def test_a_milestone_counts_the_regions_that_passed(alice, carol, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    from regions.models import Region
+
+    milestone = task("C8.1")
+    target = milestone.targets.get()
+    approve_progress(
+        alice,
+        carol,
+        milestone,
+        2023,
+        django_capture_on_commit_callbacks,
+        region=Region.objects.get(name="五通桥区"),
+        passed=True,
+    )
+    approve_progress(
+        alice,
+        carol,
+        milestone,
+        2023,
+        django_capture_on_commit_callbacks,
+        region=Region.objects.get(name="夹江县"),
+        passed=False,
+    )
+    row = task_status(milestone, target)
+    assert (row.latest_value, row.target_value, row.status) == (Decimal("1.0000"), Decimal("4.0000"), "lagging")
+
+
+def test_a_qualitative_task_uses_the_percentage(alice, carol, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    research = task("C2.1")
+    approve_progress(alice, carol, research, 2024, django_capture_on_commit_callbacks, percent="80")
+    row = task_status(research)
+    assert (row.status, row.completion, row.expected_completion) == ("on_track", Decimal("0.8000"), Decimal("0.8000"))
+
+
+def test_values_are_untouched_by_a_recompute(alice, carol, rate, city, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    entry = approved(alice, carol, rate, city, 2023, "95.6", django_capture_on_commit_callbacks)
+    before = IndicatorValue.history.filter(id=entry.pk).count()
+    status_recompute_all()
+    assert IndicatorValue.history.filter(id=entry.pk).count() == before
