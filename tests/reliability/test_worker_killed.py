@@ -25,7 +25,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 VISIBILITY_TIMEOUT = 5
 
 
-def stored_statuses() -> list[tuple[Any, ...]]:
+def stored_statuses(plan: Any) -> list[tuple[Any, ...]]:
+    """The plan's stored statuses (the database also holds the seed plans, which the piece does not touch)."""
     from indicators.models import IndicatorStatus
 
     fields = [
@@ -33,13 +34,18 @@ def stored_statuses() -> list[tuple[Any, ...]]:
         for f in IndicatorStatus._meta.concrete_fields
         if f.name != "id" and f.get_internal_type() != "DateTimeField"  # when it was computed differs, of course
     ]
-    return list(IndicatorStatus.objects.order_by("indicator_id", "region_id", "as_of_year").values_list(*fields))
+    rows = IndicatorStatus.objects.filter(indicator__plan=plan)
+    return list(rows.order_by("indicator_id", "region_id", "as_of_year").values_list(*fields))
 
 
-def open_flags() -> set[tuple[Any, ...]]:
+def open_flags(plan: Any) -> set[tuple[Any, ...]]:
     from indicators.models import Flag
 
-    return set(Flag.objects.filter(state="open").values_list("kind", "indicator_id", "region_id", "task_id", "reason"))
+    return set(
+        Flag.objects.filter(plan=plan, state="open").values_list(
+            "kind", "indicator_id", "region_id", "task_id", "reason"
+        )
+    )
 
 
 def recompute_statement_running() -> bool:
@@ -108,12 +114,12 @@ def test_a_recompute_survives_its_worker_being_killed(transactional_db, victim: 
         assert "WorkerLostError" in log or victim == "whole worker", log
         assert outcome["indicator_rows_written"] + outcome["indicator_rows_deleted"] >= 0
 
-    after_redelivery, flags = stored_statuses(), open_flags()
+    after_redelivery, flags = stored_statuses(plan), open_flags(plan)
     assert len(after_redelivery) > 30_000
     IndicatorStatus.objects.all().delete()
     status_nightly()
-    assert stored_statuses() == after_redelivery
-    assert open_flags() == flags
+    assert stored_statuses(plan) == after_redelivery
+    assert open_flags(plan) == flags
     figure(
         f"全量重算中 SIGKILL（{'整个 worker' if victim == 'whole worker' else '进程池子进程'}）",
         status_rows=len(after_redelivery),
