@@ -16,10 +16,24 @@ from django.urls import register_converter
 MAX_ID_DIGITS = 18
 
 
+def parse_digits(raw: Any, *, max_digits: int = MAX_ID_DIGITS) -> int | None:
+    """A non-negative integer written in ASCII digits, or None.
+
+    str.isdigit() alone also accepts characters such as "²" that int() refuses, and int() refuses very long
+    digit strings, so both are checked here rather than at each call.
+    """
+    text = str(raw or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= max_digits else None
+
+
 def parse_id(raw: Any) -> int | None:
     """An id from a query string, or None when it is not a plausible id."""
-    text = str(raw or "").strip()
-    return int(text) if text.isdigit() and len(text) <= MAX_ID_DIGITS else None
+    return parse_digits(raw)
+
+
+def parse_year(raw: Any) -> int | None:
+    """A four-digit year from a query string or form, or None."""
+    return parse_digits(raw, max_digits=4)
 
 
 class IdModelChoiceField(forms.ModelChoiceField):

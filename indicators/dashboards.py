@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 
+from config.filters import parse_year
 from planning.models import Plan, Responsibility, ResponsibilityRole, TaskStatus, Unit
 from planning.selectors import AnnotatedAssessment, default_report_year, tasks_visible_to
 from regions.models import Region
@@ -85,7 +86,8 @@ def dashboard_filters(request: HttpRequest) -> Dashboard:
     years = list(plan.years)
     year_param = request.GET.get("year", "")
     default_year = min(default_report_year(plan, timezone.localdate()), plan.period_end_year)
-    year = int(year_param) if year_param.isdigit() and int(year_param) in years else default_year
+    chosen_year = parse_year(year_param)
+    year = chosen_year if chosen_year in years else default_year
     regions = list(regions_visible_to(request.user).filter(pk__in=plan.area_regions()).order_by("order"))
     if not regions:
         raise Http404("不在查看范围内")

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from config.filters import parse_id
+from config.filters import parse_id, parse_year
 from planning import services as planning_services
 from planning.models import EntryStatus, Plan, Role
 from planning.roles import has_role, user_roles
@@ -272,7 +272,8 @@ def _plan_and_year(request: HttpRequest) -> tuple[Plan, int, list[int]]:
     today = timezone.localdate()
     years = reportable_years(plan, today)
     year_param = request.GET.get("year", "")
-    year = int(year_param) if year_param.isdigit() and int(year_param) in years else default_report_year(plan, today)
+    chosen_year = parse_year(year_param)
+    year = chosen_year if chosen_year in years else default_report_year(plan, today)
     return plan, year, years
 
 
@@ -350,7 +351,7 @@ def review_bulk_approve(request: HttpRequest) -> HttpResponse:
     approved = 0
     for token in request.POST.getlist("selected"):
         kind_slug, _sep, raw_pk = token.partition("-")
-        if not raw_pk.isdigit():
+        if parse_id(raw_pk) is None:
             continue
         kind = {"iv": INDICATOR_VALUE, "tp": TASK_PROGRESS}.get(kind_slug)
         if kind is None:
@@ -499,8 +500,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _export_scope(request: HttpRequest) -> tuple[Plan, int, list[Indicator], list[Region]]:
     plan, year, _years = _plan_and_year(request)
     year_param = request.GET.get("year", "")
-    if year_param.isdigit() and int(year_param) in plan.years:
-        year = int(year_param)
+    chosen_year = parse_year(year_param)
+    if chosen_year in plan.years:
+        year = chosen_year
     indicators = list(
         indicators_visible_to(request.user).filter(plan=plan).select_related("lead_unit").order_by("number")
     )
@@ -677,7 +679,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
         try:
             report = services.report_request(
                 plan=chosen,
-                year=int(raw_year) if raw_year.isdigit() and len(raw_year) == 4 else 0,
+                year=parse_year(raw_year) or 0,
                 kind=request.POST.get("kind", ""),
                 user=user,
             )

@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.filters import parse_id
 from regions.models import Region
 
 from . import services
@@ -145,7 +146,7 @@ def entry_action(request: HttpRequest, pk: int, action: str, kind: EntryKind) ->
     version = request.POST.get("version")
     kwargs: dict[str, Any] = {
         "user": current_user(request),
-        "version": int(version) if version and version.isdigit() else None,
+        "version": parse_id(version),
     }
     if action == "return":
         kwargs["comment"] = request.POST.get("comment", "")

@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.filters import ID_LOOKUP_REGEX, IdChoiceFilter, IdNumberFilter, YearFilter
+from config.filters import ID_LOOKUP_REGEX, IdChoiceFilter, IdNumberFilter, YearFilter, parse_year
 from planning import services
 from planning.filtersets import TaskProgressFilterSet
 from planning.models import (
@@ -54,8 +54,7 @@ def api_user(request: Request) -> User:
 
 
 def year_param(request: Request) -> int | None:
-    raw = request.query_params.get("year", "")
-    return int(raw) if raw.isdigit() and len(raw) <= 4 else None
+    return parse_year(request.query_params.get("year", ""))
 
 
 @extend_schema_view(list=extend_schema(summary="规划列表"), retrieve=extend_schema(summary="规划详情"))

@@ -346,3 +346,21 @@ def test_task_progress_over_the_api(alice, carol) -> None:  # type: ignore[no-un
     )
     assert {r["code"] for r in listed["results"]} == {"C14.1", "C14.2", "C14.3", "C14.4"}
     assert TaskProgress.objects.get().review_comment == "请附佐证"
+
+
+@pytest.mark.parametrize("digits", ["²", "١٢", "２０２３", "9" * 5000])
+def test_digits_that_are_not_ascii_numbers_are_a_400_not_a_500(leo, plan, digits) -> None:  # type: ignore[no-untyped-def]
+    # str.isdigit() accepts "²" and Arabic-Indic or full-width digits, which int() then refuses or mis-reads.
+    client = api(leo)
+    for endpoint in ("indicators", "tasks", "flags", "regions"):
+        for name in ("unit", "plan", "region", "column"):
+            response = client.get(f"/api/v1/{endpoint}/", {name: digits})
+            assert response.status_code in (200, 400), (endpoint, name, response.status_code)
+    assert client.get("/api/v1/status/", {"year": digits}).status_code in (200, 400)
+
+
+@pytest.mark.parametrize("digits", ["²", "２０２３", "9" * 5000])
+def test_pages_ignore_a_year_that_is_not_ascii_digits(client, leo, alice, plan, digits) -> None:  # type: ignore[no-untyped-def]
+    for user, url in ((leo, "/dashboard/"), (leo, "/dashboard/regions/"), (alice, "/my/"), (alice, "/excel/")):
+        client.force_login(user)
+        assert client.get(url, {"year": digits, "page": digits}).status_code == 200, url

@@ -5,6 +5,8 @@ The operations are driven with Hypothesis directly (schemathesis' own pytest plu
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
@@ -18,6 +20,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today_2026")]
 SCHEMA = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+# CI runs a fixed set of examples (the same on every run, so a landing never depends on luck); `make fuzz`
+# sets FUZZ_RANDOM=1 and explores new inputs each time.
+RANDOM = os.environ.get("FUZZ_RANDOM") == "1"
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +61,8 @@ def test_the_api_never_fails_and_keeps_to_its_schema(operation, mode, token, fig
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
-        max_examples=15,
+        max_examples=EXAMPLES,
+        derandomize=not RANDOM,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
