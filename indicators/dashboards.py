@@ -14,13 +14,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 
-from config.filters import parse_year
+from config.filters import parse_id, parse_year
 from planning.models import Plan, Responsibility, ResponsibilityRole, TaskStatus, Unit
 from planning.selectors import AnnotatedAssessment, default_report_year, tasks_visible_to
 from regions.models import Region
@@ -45,6 +46,15 @@ from .selectors import (
 )
 
 FILTER_KEYS = ["plan", "year", "region", "attribute", "status", "unit"]
+# A city has a dozen regions; a province or the country thousands. Pages that list regions show them a page at a
+# time, so their cost and size stay the same at any scale.
+MATRIX_REGIONS_PER_PAGE = 40
+DETAIL_REGIONS_PER_PAGE = 100
+RANKING_SHOWN = 30  # the top and the bottom of a ranking longer than twice this
+
+
+def region_page(request: HttpRequest, regions: list[Region], per_page: int) -> Page:
+    return Paginator(regions, per_page).get_page(parse_id(request.GET.get("page")) or 1)
 
 
 @dataclass
@@ -198,11 +208,10 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
     indicator = get_object_or_404(indicators_visible_to(request.user).select_related("plan", "lead_unit"), pk=pk)
     if indicator.plan_id != board.plan.pk:
         board.plan = indicator.plan
+    page = region_page(request, board.regions, DETAIL_REGIONS_PER_PAGE)
+    shown = {region.pk for region in page.object_list} | {board.region.pk}
     rows = list(
-        statuses_visible_to(request.user)
-        .filter(indicator=indicator, as_of_year=board.year)
-        .select_related("region")
-        .order_by("region__order")
+        statuses_visible_to(request.user).filter(indicator=indicator, as_of_year=board.year, region_id__in=shown)
     )
     by_region = {row.region_id: row for row in rows}
     region_row = by_region.get(board.region.pk)
@@ -227,8 +236,9 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "region_card": status_card(indicator, region_row),
         "rows": [
             (region, by_region.get(region.pk), status_card(indicator, by_region.get(region.pk)))
-            for region in board.regions
+            for region in page.object_list
         ],
+        "page": page,
         "trend": [
             (row, DISPLAY_LABELS[display_status(row.status, row.latest_year, indicator.target_year)]) for row in trend
         ],
@@ -279,9 +289,10 @@ def trajectory_chart(indicator: Indicator, row: Any, approved: dict[int, Decimal
 @login_required
 def region_matrix(request: HttpRequest) -> HttpResponse:
     board = dashboard_filters(request)
-    rows = list(_status_rows(request, board, all_regions=True))
+    page = region_page(request, board.regions, MATRIX_REGIONS_PER_PAGE)
+    regions = list(page.object_list)
+    rows = list(_status_rows(request, board, all_regions=True).filter(region_id__in=[r.pk for r in regions]))
     indicators = board_indicators(request, board, assessed=False)
-    regions = list(board.regions)
     cells = {(row.indicator_id, row.region_id): row for row in rows}
     heat = []
     table = []
@@ -299,22 +310,36 @@ def region_matrix(request: HttpRequest) -> HttpResponse:
         table.append((region, line))
     wanted = request.GET.get("indicator", "")
     chosen = next((i for i in indicators if str(i.pk) == wanted), indicators[0] if indicators else None)
-    ranking = []
+    ranking: list[tuple[int, Region, Any, Any]] = []
     if chosen is not None:
-        ranked = [(region, cells.get((chosen.pk, region.pk))) for region in regions]
-        ranking = sorted(
-            ((region, row, status_card(chosen, row)) for region, row in ranked),
+        # The ranking is over every region in view, not just this page of the matrix.
+        chosen_rows = {
+            row.region_id: row
+            for row in statuses_visible_to(request.user)
+            .filter(indicator=chosen, as_of_year=board.year)
+            .only("region_id", "status", "latest_year", "latest_value", "ratio", "completion", "expected_completion")
+        }
+        ranked = sorted(
+            ((region, chosen_rows.get(region.pk)) for region in board.regions),
             key=lambda item: (
                 item[1] is None or item[1].ratio is None,
                 -(item[1].ratio if item[1] is not None and item[1].ratio is not None else 0),
             ),
         )
+        numbered = list(enumerate(ranked, start=1))
+        if len(numbered) > 2 * RANKING_SHOWN:
+            numbered = numbered[:RANKING_SHOWN] + numbered[-RANKING_SHOWN:]
+        ranking = [(place, region, row, status_card(chosen, row)) for place, (region, row) in numbered]
     context = {
         **base_context(board, "regions"),
         "indicators": indicators,
         "table": table,
         "chosen": chosen,
         "ranking": ranking,
+        "ranking_total": len(board.regions),
+        "ranking_cut": len(board.regions) > 2 * RANKING_SHOWN,
+        "ranking_shown": RANKING_SHOWN,
+        "page": page,
         "chart": {
             "x": [f"{i.number}.{i.name}" for i in indicators],
             "y": [r.name for r in regions],

@@ -182,3 +182,35 @@ def test_the_demo_dataset_is_labelled_and_removable(leo, alice, rate, city) -> N
     demo_remove()
     assert not demo_present()
     assert IndicatorValue.objects.get() == real
+
+
+def test_region_pages_show_a_page_of_regions_at_any_scale(leo) -> None:  # type: ignore[no-untyped-def]
+    from indicators.dashboards import MATRIX_REGIONS_PER_PAGE, RANKING_SHOWN
+    from indicators.management.commands.generate_scale import generate
+    from indicators.status import recompute_indicator_statuses
+
+    client = client_for(leo)
+    counts = []
+    for regions in (20, 130):
+        plan, _, _ = generate(regions=regions, indicators=3, years=5)
+        recompute_indicator_statuses(plan_ids=[plan.pk])
+        indicator = plan.indicators.order_by("number").first()
+        matrix = f"{reverse('dashboards:regions')}?plan={plan.pk}&year=2025"
+        detail = f"{reverse('dashboards:indicator', args=[indicator.pk])}?plan={plan.pk}&year=2025"
+        counts.append((query_count(client, matrix), query_count(client, detail)))
+        content = client.get(matrix + "&page=2").content.decode()
+        data = json.loads(re.search(r'id="data-matrix" type="application/json">(.*?)</script>', content).group(1))
+        shown = min(MATRIX_REGIONS_PER_PAGE, max(regions + 1 - MATRIX_REGIONS_PER_PAGE, 0)) or regions + 1
+        assert len(data["y"]) == shown, regions
+        assert len(data["cells"]) == shown * 3
+        places = re.findall(r"<tr><td>(\d+)</td>", content)
+        if regions + 1 > 2 * RANKING_SHOWN:
+            assert len(places) == 2 * RANKING_SHOWN
+            assert places[RANKING_SHOWN - 1 : RANKING_SHOWN + 1] == [
+                str(RANKING_SHOWN),
+                str(regions + 1 - RANKING_SHOWN + 1),
+            ]
+            assert "显示前 30 名与后 30 名" in content
+        else:
+            assert len(places) == regions + 1
+    assert counts[0] == counts[1]
