@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?= -n auto
 
-.PHONY: help run test fuzz lint check deploy-check backup restore reliability setup db demo-users demo-users-reset demo-data system-deps lock clean worker
+.PHONY: help run test fuzz lint check deploy-check backup restore reliability bench setup db demo-users demo-users-reset demo-data system-deps lock clean worker
 
 help:
 	@echo "make run    — 安装依赖、迁移数据库、载入规划、创建演示账号，并在 http://$(HOST):$(PORT) 启动"
@@ -98,6 +98,23 @@ reliability: setup system-deps
 		RELIABILITY_FIGURES="$$(mktemp)"; \
 	$(PY) -m pytest -n 2 -q $(RELIABILITY_TESTS); code=$$?; \
 	$(PY) -m tests.reliability.report "$$RELIABILITY_FIGURES" $$code --write docs/reliability.md
+
+# Scale benchmark on PostgreSQL (+ Redis for the chord, wrk for the API): one table, written to docs/benchmarks.md.
+# The synthetic data (3,000 regions × 70 indicators × 5 years ≈ 1.05M values) is generated once and reused.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+BENCH_ARGS ?=
+bench: setup
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null); } \
+		|| echo "未找到 wrk：接口压测将不运行（apt-get install wrk）"
+	@db="$(BENCH_DATABASE_URL)"; name="$${db##*/}"; \
+	psql "$${db%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='$$name'" | grep -q 1 \
+		|| psql "$${db%/*}/postgres" -c "CREATE DATABASE \"$$name\"" >/dev/null
+	@export DATABASE_URL="$(BENCH_DATABASE_URL)" REDIS_URL="$(BENCH_REDIS_URL)" DEBUG=0 SECURE_SSL_REDIRECT=0 \
+		SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" ALLOWED_HOSTS=127.0.0.1,localhost; \
+	$(PY) manage.py migrate --noinput -v0 && $(PY) manage.py load_plan >/dev/null && \
+	$(PY) manage.py collectstatic --noinput -v0 && $(PY) manage.py bench $(BENCH_ARGS)
 
 # Backups: the database (pg_dump, or SQLite's backup API) and the uploaded files in one checked archive.
 BACKUP_DIR ?= var/backups

@@ -179,11 +179,21 @@ class IndicatorValueEvidence(EvidenceFile):
 class IndicatorStatus(StoredAssessment):
     """An indicator's assessment for one region (the city included) as of a year; written set-based."""
 
-    # No index of its own: the unique (indicator, region, as_of_year) index serves lookups by indicator.
+    # Derived rows, rewritten by the set-based recompute, so no foreign-key constraints in the database: checking
+    # two deferred constraints per row took a third of a national recompute (docs/benchmarks.md). Deleting an
+    # indicator or a region still cascades to its rows through the ORM.
+    # No index on indicator of its own: the unique (indicator, region, as_of_year) index serves those lookups.
     indicator = models.ForeignKey(
-        Indicator, verbose_name=_("指标"), on_delete=models.CASCADE, related_name="statuses", db_index=False
+        Indicator,
+        verbose_name=_("指标"),
+        on_delete=models.CASCADE,
+        related_name="statuses",
+        db_index=False,
+        db_constraint=False,
     )
-    region = models.ForeignKey(Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(
+        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
 
     class Meta:
         verbose_name = _("指标进度判定")
