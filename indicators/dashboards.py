@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -20,6 +21,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from config.filters import parse_id, parse_year
 from planning.models import Plan, Responsibility, ResponsibilityRole, TaskStatus, Unit
@@ -35,9 +38,11 @@ from .selectors import (
     count_display,
     display_status,
     flags_visible_to,
+    in_display_order,
     indicator_values_visible_to,
     indicators_visible_to,
     indicators_with_assessment,
+    open_flags_in_order,
     recompute_pending_count,
     recompute_pending_regions,
     regions_visible_to,
@@ -51,10 +56,21 @@ FILTER_KEYS = ["plan", "year", "region", "attribute", "status", "unit"]
 MATRIX_REGIONS_PER_PAGE = 40
 DETAIL_REGIONS_PER_PAGE = 100
 RANKING_SHOWN = 30  # the top and the bottom of a ranking longer than twice this
+FLAGS_SHOWN = 30  # the overview's list of open lag flags; the rest are on the flag list
 
 
-def region_page(request: HttpRequest, regions: list[Region], per_page: int) -> Page:
+def region_page(request: HttpRequest, regions: list[RegionChoice], per_page: int) -> Page:
     return Paginator(regions, per_page).get_page(parse_id(request.GET.get("page")) or 1)
+
+
+class RegionChoice(NamedTuple):
+    """A region as the dashboards list it (filters, links, table rows)."""
+
+    pk: int
+    name: str
+    kind: str
+    parent_id: int | None
+    order: int
 
 
 @dataclass
@@ -69,8 +85,19 @@ class Dashboard:
     unit: Unit | None
     plans: list[Plan]
     years: list[int]
-    regions: list[Region]
+    regions: list[RegionChoice]
     units: list[Unit]
+
+    def region_options(self) -> SafeString:
+        """The region filter's options as one string: a province or the country has thousands of regions, and
+        a template loop over them took most of a page's time (docs/benchmarks.md)."""
+        chosen = self.region.pk
+        return mark_safe(  # names are escaped; ids are integers
+            "".join(
+                f'<option value="{region.pk}"{" selected" if region.pk == chosen else ""}>{escape(region.name)}</option>'
+                for region in self.regions
+            )
+        )
 
     def query(self, **changes: Any) -> str:
         values = {
@@ -98,13 +125,22 @@ def dashboard_filters(request: HttpRequest) -> Dashboard:
     default_year = min(default_report_year(plan, timezone.localdate()), plan.period_end_year)
     chosen_year = parse_year(year_param)
     year = chosen_year if chosen_year in years else default_year
-    regions = list(regions_visible_to(request.user).filter(pk__in=plan.area_regions()).order_by("order"))
+    # Plain tuples: a national plan has thousands of regions, and model instances (and the collector passes
+    # they cause) took a large share of every dashboard's time.
+    regions = [
+        RegionChoice(*row)
+        for row in regions_visible_to(request.user)
+        .filter(pk__in=plan.area_regions())
+        .order_by("order")
+        .values_list("id", "name", "kind", "parent_id", "order")
+    ]
     if not regions:
         raise Http404("不在查看范围内")
     region_param = request.GET.get("region", "")
-    region = next((r for r in regions if str(r.pk) == region_param), None) or next(
+    chosen = next((r for r in regions if str(r.pk) == region_param), None) or next(
         (r for r in regions if r.pk == plan.region_id), regions[0]
     )
+    region = Region(id=chosen.pk, name=chosen.name, kind=chosen.kind, parent_id=chosen.parent_id, order=chosen.order)
     attribute = request.GET.get("attribute", "")
     status = request.GET.get("status", "")
     units = list(Unit.objects.order_by("order", "name"))
@@ -180,23 +216,16 @@ def overview(request: HttpRequest) -> HttpResponse:
         task__in=tasks_visible_to(request.user).filter(plan=board.plan), as_of_year=board.year, target__isnull=True
     ).values_list("status", "latest_year", "task__plan__period_end_year")
     task_counts = count_display(task_rows)
-    flags = (
-        flags_visible_to(request.user)
-        .filter(plan=board.plan, state=FlagState.OPEN, kind=FlagKind.LAG)
-        .select_related("indicator", "task", "region", "lead_unit")
-        .order_by("-is_binding", "indicator__number", "task__order", "region__order")
-    )
+    flags = open_flags_in_order(request.user, board.plan)
     context = {
         **base_context(board, "overview"),
         "cards": cards,
         "counts": counts,
         "task_counts": task_counts,
         "charts": {"indicators": _chart_counts(counts), "tasks": _chart_counts(task_counts)},
-        "flags": list(flags[:30]),
+        "flags": in_display_order(flags[:FLAGS_SHOWN]),
         "flag_total": flags.count(),
-        "overdue_total": flags_visible_to(request.user)
-        .filter(plan=board.plan, state=FlagState.OPEN, kind=FlagKind.OVERDUE)
-        .count(),
+        "overdue_total": open_flags_in_order(request.user, board.plan, FlagKind.OVERDUE).count(),
         "recompute_pending": recompute_pending_count(board.plan),
     }
     return render(request, "dashboards/overview.html", context)
@@ -291,33 +320,41 @@ def region_matrix(request: HttpRequest) -> HttpResponse:
     board = dashboard_filters(request)
     page = region_page(request, board.regions, MATRIX_REGIONS_PER_PAGE)
     regions = list(page.object_list)
-    rows = list(_status_rows(request, board, all_regions=True).filter(region_id__in=[r.pk for r in regions]))
+    # A cell needs only its status: plain tuples, not model instances, for the thousands of cells on a page.
+    cells = {
+        (indicator_id, region_id): (status, latest_year)
+        for indicator_id, region_id, status, latest_year in _status_rows(request, board, all_regions=True)
+        .filter(region_id__in=[r.pk for r in regions])
+        .values_list("indicator_id", "region_id", "status", "latest_year")
+    }
     indicators = board_indicators(request, board, assessed=False)
-    cells = {(row.indicator_id, row.region_id): row for row in rows}
+    detail_urls = {indicator.pk: reverse("dashboards:indicator", args=[indicator.pk]) for indicator in indicators}
     heat = []
     table = []
     for y_index, region in enumerate(regions):
         line: list[dict[str, Any]] = []
+        region_query = board.query(region=region.pk)
         for x_index, indicator in enumerate(indicators):
-            row = cells.get((indicator.pk, region.pk))
-            display = display_status(row.status, row.latest_year, indicator.target_year) if row else "no_data"
+            cell = cells.get((indicator.pk, region.pk))
+            display = display_status(cell[0], cell[1], indicator.target_year) if cell else "no_data"
             if board.status and display != board.status:
                 line.append({"indicator": indicator, "display": None})
                 continue
-            url = reverse("dashboards:indicator", args=[indicator.pk]) + "?" + board.query(region=region.pk)
+            url = f"{detail_urls[indicator.pk]}?{region_query}"
             heat.append([x_index, y_index, DISPLAY_RANK[display], DISPLAY_LABELS[display], url])
             line.append({"indicator": indicator, "display": display, "label": DISPLAY_LABELS[display], "url": url})
         table.append((region, line))
     wanted = request.GET.get("indicator", "")
     chosen = next((i for i in indicators if str(i.pk) == wanted), indicators[0] if indicators else None)
-    ranking: list[tuple[int, Region, Any, Any]] = []
+    ranking: list[tuple[int, RegionChoice, Any, Any]] = []
     if chosen is not None:
         # The ranking is over every region in view, not just this page of the matrix.
+        fields = ("status", "latest_year", "latest_value", "ratio", "completion", "expected_completion")
         chosen_rows = {
-            row.region_id: row
-            for row in statuses_visible_to(request.user)
+            values["region_id"]: SimpleNamespace(**values)
+            for values in statuses_visible_to(request.user)
             .filter(indicator=chosen, as_of_year=board.year)
-            .only("region_id", "status", "latest_year", "latest_value", "ratio", "completion", "expected_completion")
+            .values("region_id", *fields)
         }
         ranked = sorted(
             ((region, chosen_rows.get(region.pk)) for region in board.regions),

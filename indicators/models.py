@@ -260,7 +260,21 @@ class Flag(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["key"], condition=Q(state="open"), name="flag_one_open_per_key"),
         ]
-        indexes = [models.Index(fields=["state", "kind"], name="flag_state_kind")]
+        indexes = [
+            models.Index(fields=["state", "kind"], name="flag_state_kind"),
+            # The open flags of a plan in display order (open_flags_in_order): at national scale a plan has over
+            # a hundred thousand, and the first page must come from the index, not a sort of all of them.
+            models.Index(
+                "plan",
+                "kind",
+                F("is_binding").desc(),
+                "indicator",
+                "task",
+                "region",
+                condition=Q(state="open"),
+                name="flag_open_in_order",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}：{self.reason}"

@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -22,7 +23,16 @@ from planning.selectors import (
 from planning.workflow import exclude_own
 from regions.models import Region
 
-from .models import Flag, Indicator, IndicatorRegionTarget, IndicatorStatus, IndicatorValue, PendingSeriesRecompute
+from .models import (
+    Flag,
+    FlagKind,
+    FlagState,
+    Indicator,
+    IndicatorRegionTarget,
+    IndicatorStatus,
+    IndicatorValue,
+    PendingSeriesRecompute,
+)
 
 
 def _value_condition(units: frozenset[int], regions: frozenset[int]) -> Q:
@@ -378,6 +388,32 @@ def flags_visible_to(user: AnyUser) -> QuerySet[Flag]:
     if scope.view_regions:
         condition &= Q(region__in=scope.view_regions)
     return Flag.objects.filter(condition)
+
+
+def open_flags_in_order(user: AnyUser, plan: Plan, kind: str = FlagKind.LAG) -> QuerySet[Flag]:
+    """The plan's open flags of one kind that the user may see: 约束性 first, then by indicator (or task) and region.
+
+    Ordered by ids, which the flag_open_in_order index serves, so the first page is read from the index at any
+    scale; `in_display_order` puts a page in the order of the plan (indicator number, region order).
+    """
+    return (
+        flags_visible_to(user)
+        .filter(plan=plan, state=FlagState.OPEN, kind=kind)
+        .select_related("indicator", "task", "region", "lead_unit")
+        .order_by("-is_binding", "indicator_id", "task_id", "region_id")
+    )
+
+
+def in_display_order(flags: Iterable[Flag]) -> list[Flag]:
+    def key(flag: Flag) -> tuple[Any, ...]:
+        return (
+            not flag.is_binding,
+            flag.indicator.number if flag.indicator is not None else 10**6,
+            flag.task.order if flag.task is not None else 0,
+            flag.region.order if flag.region is not None else 0,
+        )
+
+    return sorted(flags, key=key)
 
 
 def indicators_with_assessment(

@@ -501,7 +501,7 @@ def _export_scope(request: HttpRequest) -> tuple[Plan, int, list[Indicator], lis
     plan, year, _years = _plan_and_year(request)
     year_param = request.GET.get("year", "")
     chosen_year = parse_year(year_param)
-    if chosen_year in plan.years:
+    if chosen_year is not None and chosen_year in plan.years:
         year = chosen_year
     indicators = list(
         indicators_visible_to(request.user).filter(plan=plan).select_related("lead_unit").order_by("number")

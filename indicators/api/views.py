@@ -23,13 +23,15 @@ from rest_framework.views import APIView
 from config.filters import ID_LOOKUP_REGEX, parse_id
 from indicators import services
 from indicators.filtersets import FlagFilterSet, IndicatorFilterSet, IndicatorValueFilterSet
-from indicators.models import Flag, FlagKind, FlagState, Indicator, IndicatorValue, IndicatorValueEvidence
+from indicators.models import Flag, Indicator, IndicatorValue, IndicatorValueEvidence
 from indicators.selectors import (
     count_display,
     flags_visible_to,
+    in_display_order,
     indicator_values_visible_to,
     indicators_visible_to,
     indicators_with_assessment,
+    open_flags_in_order,
     statuses_visible_to,
 )
 from planning.api.serializers import ReturnSerializer, TransitionSerializer
@@ -166,9 +168,13 @@ def yearly_series(
     return points
 
 
+FLAGGED_SHOWN = 100  # the rest are paginated on /api/v1/flags/
+
+
 @extend_schema(
     summary="状态汇总",
-    description="所选规划、年度、区域的指标和任务按状态计数，以及未解除的进度预警。",
+    description="所选规划、年度、区域的指标和任务按状态计数，以及未解除的进度预警（约束性优先，最多 100 条；"
+    "flagged_total 为总数，完整列表见 /api/v1/flags/?state=open&kind=lag&plan=…）。",
     parameters=[
         OpenApiParameter("plan", OpenApiTypes.INT, description="规划 id（默认“十四五”教育发展规划）"),
         YEAR_PARAMETER,
@@ -208,12 +214,7 @@ class StatusView(APIView):
         task_rows = TaskStatus.objects.filter(
             task__in=tasks_visible_to(user).filter(plan=plan), as_of_year=year, target__isnull=True
         )
-        flags = (
-            flags_visible_to(user)
-            .filter(plan=plan, state=FlagState.OPEN, kind=FlagKind.LAG)
-            .select_related("indicator", "task", "region", "lead_unit")
-            .order_by("-is_binding", "indicator__number", "task__order", "region__order")
-        )
+        flags = open_flags_in_order(user, plan)
 
         def counts(rows: Any) -> list[dict[str, Any]]:
             return [{"status": key, "label": label, "count": n} for key, label, n in count_display(rows)]
@@ -229,7 +230,8 @@ class StatusView(APIView):
                 )
             ),
             "tasks": counts(task_rows.values_list("status", "latest_year", "task__plan__period_end_year")),
-            "flagged": FlagSerializer(flags, many=True).data,
+            "flagged": FlagSerializer(in_display_order(flags[:FLAGGED_SHOWN]), many=True).data,
+            "flagged_total": flags.count(),
         }
         return Response(data)
 
