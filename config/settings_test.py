@@ -18,3 +18,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Cached API answers are tested on their own (tests/api/test_caching.py); elsewhere every call is computed.
+API_CACHE_SECONDS = 0

@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from planning.assessment import LABELS
+from planning.caching import status_changed
 from planning.models import (
     AssessmentStatus,
     EntryStatus,
@@ -97,6 +98,8 @@ def _sync(
         _history(creates, "+", "系统：发出预警")
         _history(changed, "~", None)
     resolved = sum(1 for flag in changed if flag.state == FlagState.RESOLVED)
+    if creates or changed:
+        status_changed()
     return FlagSyncResult(raised=len(creates), resolved=resolved)
 
 

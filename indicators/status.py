@@ -19,6 +19,7 @@ from typing import Any
 from django.db import DataError, connection, transaction
 from django.utils import timezone
 
+from planning.caching import status_changed
 from planning.models import AssessmentStatus
 
 SCALE = 10_000  # values have at most 4 decimal places
@@ -284,6 +285,8 @@ def recompute_indicator_statuses(
             written = cursor.fetchone()[0]
         cursor.execute(delete_sql, [*plan_args_i, *indicator_args, *region_args_s])
         deleted = max(cursor.rowcount, 0)
+    if written or deleted:
+        status_changed()
     return RecomputeResult(rows_written=written, rows_deleted=deleted)
 
 

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .assessment import Assessment, Thresholds, assess, worst
+from .caching import status_changed
 from .models import Plan, TargetKind, Task, TaskProgress, TaskStatus, TaskTarget, TaskTargetValue
 
 # Called with the ids of the tasks just recomputed (the indicators app syncs the task flags).
@@ -207,4 +208,6 @@ def recompute_task_statuses(
     ids = [t.pk for t in tasks]
     for listener in TASK_STATUS_LISTENERS:
         listener(ids)
+    if creates or updates or deleted:
+        status_changed()
     return TaskRecomputeResult(rows_written=len(creates) + len(updates), rows_deleted=deleted)

@@ -36,6 +36,7 @@ from indicators.selectors import (
 )
 from planning.api.serializers import ReturnSerializer, TransitionSerializer
 from planning.api.views import YEAR_PARAMETER, api_user, year_param
+from planning.caching import cached_response
 from planning.models import Plan, TaskStatus
 from planning.selectors import tasks_visible_to
 from planning.services import evidence_add
@@ -113,6 +114,10 @@ class IndicatorViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self) -> type:
         return IndicatorDetailSerializer if self.action == "retrieve" else IndicatorSerializer
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Polled by clients: served from the cache until a recompute changes a status (planning/caching.py).
+        return cached_response(request, lambda: super(IndicatorViewSet, self).list(request, *args, **kwargs))
+
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         indicator = self.get_object()
         year = year_param(request) or indicator.plan.period_end_year
@@ -184,6 +189,9 @@ FLAGGED_SHOWN = 100  # the rest are paginated on /api/v1/flags/
 )
 class StatusView(APIView):
     def get(self, request: Request) -> Response:
+        return cached_response(request, lambda: self.summary(request))
+
+    def summary(self, request: Request) -> Response:
         user = api_user(request)
         plans = Plan.objects.exclude(region__isnull=True)
         raw_plan = request.query_params.get("plan", "")
