@@ -53,7 +53,7 @@ from .selectors import (
 FILTER_KEYS = ["plan", "year", "region", "attribute", "status", "unit"]
 # A city has a dozen regions; a province or the country thousands. Pages that list regions show them a page at a
 # time, so their cost and size stay the same at any scale.
-MATRIX_REGIONS_PER_PAGE = 40
+MATRIX_REGIONS_PER_PAGE = 20
 DETAIL_REGIONS_PER_PAGE = 100
 RANKING_SHOWN = 30  # the top and the bottom of a ranking longer than twice this
 FLAGS_SHOWN = 30  # the overview's list of open lag flags; the rest are on the flag list

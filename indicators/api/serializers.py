@@ -201,7 +201,7 @@ class StatusSummarySerializer(serializers.Serializer):
     region = serializers.IntegerField()
     indicators = StatusCountSerializer(many=True, help_text="主要指标按状态计数（所选区域）")
     tasks = StatusCountSerializer(many=True, help_text="任务按状态计数")
-    flagged = FlagSerializer(many=True, help_text="未解除的进度预警（约束性优先，最多 100 条）")
+    flagged = FlagSerializer(many=True, help_text="未解除的进度预警（约束性优先，最多 50 条）")
     flagged_total = serializers.IntegerField(help_text="未解除的进度预警总数")
 
 

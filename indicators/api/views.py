@@ -173,12 +173,12 @@ def yearly_series(
     return points
 
 
-FLAGGED_SHOWN = 100  # the rest are paginated on /api/v1/flags/
+FLAGGED_SHOWN = 50  # the rest are paginated on /api/v1/flags/
 
 
 @extend_schema(
     summary="状态汇总",
-    description="所选规划、年度、区域的指标和任务按状态计数，以及未解除的进度预警（约束性优先，最多 100 条；"
+    description="所选规划、年度、区域的指标和任务按状态计数，以及未解除的进度预警（约束性优先，最多 50 条；"
     "flagged_total 为总数，完整列表见 /api/v1/flags/?state=open&kind=lag&plan=…）。",
     parameters=[
         OpenApiParameter("plan", OpenApiTypes.INT, description="规划 id（默认“十四五”教育发展规划）"),
