@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -95,6 +96,13 @@ def clear_statuses(plan: Plan) -> None:
     where, args = plan_statuses_sql(plan)
     execute(f"DELETE FROM indicators_indicatorstatus WHERE {where}", args)
     execute("VACUUM ANALYZE indicators_indicatorstatus")
+
+
+def this_database_url() -> str:
+    """The database this process uses (under the test runner, the test database), for the processes it starts."""
+    db = connection.settings_dict
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def free_port() -> int:
@@ -278,10 +286,12 @@ class Command(BaseCommand):
         done = subprocess.run(
             [sys.executable, "manage.py", "bench", "--child-recompute", str(plan.pk)],
             cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": this_database_url()},
             capture_output=True,
             text=True,
-            check=True,
         )
+        if done.returncode != 0:
+            raise CommandError(f"重算子进程失败：\n{done.stderr[-2000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def child_recompute(self, plan_id: int) -> None:
@@ -504,7 +514,13 @@ class Command(BaseCommand):
     ) -> list[dict[str, Any]]:
         wrk = shutil.which("wrk") or "wrk"
         port = free_port()
-        env = {**os.environ, "DEBUG": "0", "SECURE_SSL_REDIRECT": "0", "API_CACHE_SECONDS": cache_seconds}
+        env = {
+            **os.environ,
+            "DATABASE_URL": this_database_url(),
+            "DEBUG": "0",
+            "SECURE_SSL_REDIRECT": "0",
+            "API_CACHE_SECONDS": cache_seconds,
+        }
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         args = [gunicorn, "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "3"]
         results = []
@@ -577,7 +593,7 @@ class Command(BaseCommand):
             clear_statuses(plan)
             app.control.purge()
             args = [celery, "-A", "config", "worker", "--concurrency", str(workers), "--loglevel", "WARNING"]
-            with process(args, dict(os.environ)):
+            with process(args, {**os.environ, "DATABASE_URL": this_database_url()}):
                 self.stdout.write(f"每日全量任务：{workers} 个 worker 进程……")
                 time.sleep(3)  # let the worker connect before the pieces are sent
                 clock = time.perf_counter()
@@ -633,4 +649,4 @@ class Command(BaseCommand):
         output = ROOT / options["output"]
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text("\n".join(lines), encoding="utf-8")
-        self.stdout.write(f"\n已写入 {output.relative_to(ROOT)}")
+        self.stdout.write(f"\n已写入 {output}")
