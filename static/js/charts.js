@@ -55,13 +55,15 @@
       textStyle: { fontFamily: FONT },
       tooltip: { formatter: function (p) { return d.y[p.data[1]] + " · " + d.x[p.data[0]] + "：" + p.data[3]; } },
       grid: { left: 8, right: 8, top: 8, bottom: 70, containLabel: true },
-      xAxis: { type: "category", data: d.x, axisLabel: { interval: 0, rotate: 40, fontSize: 11,
+      xAxis: { type: "category", data: d.x, axisLabel: { interval: d.x.length <= 30 ? 0 : "auto", rotate: 40, fontSize: 11,
                formatter: function (v) { return v.length > 9 ? v.slice(0, 9) + "…" : v; } }, splitArea: { show: true } },
       yAxis: { type: "category", data: d.y, inverse: true, splitArea: { show: true } },
       visualMap: { type: "piecewise", orient: "horizontal", left: "center", bottom: 0, dimension: 2,
         pieces: d.pieces.map(function (p) { return { value: p.value, label: p.label, color: STATUS_COLOURS[p.key] }; }) },
       series: [{ name: "进度", type: "heatmap", data: d.cells,
-                 label: { show: true, fontSize: 10, formatter: function (p) { return p.data[3]; } },
+                 // Words fit in a cell only when there are few indicators; beyond that the colours and the
+                 // tooltip say it (a national plan has dozens of columns).
+                 label: { show: d.x.length <= 20, fontSize: 10, formatter: function (p) { return p.data[3]; } },
                  emphasis: { itemStyle: { borderColor: "#000", borderWidth: 1 } } }]
     };
   }

@@ -632,7 +632,7 @@ class Command(BaseCommand):
         lines = [
             "# 规模与性能基准",
             "",
-            f"由 `make bench` 生成（{started:%Y-%m-%d %H:%M}，用时 {(timezone.localtime() - started).seconds // 60} 分钟）。"
+            f"由 `make bench` 生成（北京时间 {started:%Y-%m-%d %H:%M}，用时 {(timezone.localtime() - started).seconds // 60} 分钟）。"
             f"合成规划 `{plan.code}`：{values:,} 条已审核数值（合成数据，非规划事实）。",
             "",
             f"- 机器：{machine}",
