@@ -174,7 +174,8 @@ updated AS (
 SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
 """
 
-_COMPARED = [
+# The stored columns a recompute compares (and rewrites when any differs).
+COMPARED = [
     "status",
     "latest_year",
     "latest_value",
@@ -238,7 +239,7 @@ def recompute_indicator_statuses(
         ("latest_value", "val"),
         ("baseline_value", "b"),
         ("target_value", "t"),
-        *[(name, name) for name in _COMPARED[5:]],
+        *[(name, name) for name in COMPARED[5:]],
     ]
     changed = " OR ".join(f"old.{stored} {distinct} c.{computed}" for stored, computed in pairs)
     postgres = vendor == "postgresql"

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from indicators.management.commands.generate_scale import generate, synthetic_code
 from indicators.models import Indicator, IndicatorRegionTarget, IndicatorStatus, IndicatorValue
+from indicators.status import COMPARED
 from planning.assessment import Thresholds, assess
 from planning.models import Plan
 
@@ -46,19 +47,6 @@ ROOT = Path(settings.BASE_DIR)
 STATUS_COLUMNS = (
     "indicator_id, region_id, as_of_year, status, latest_year, latest_value, baseline_value, target_value, gap, "
     "completion, expected_completion, ratio, forecast_value, forecast_meets_target, changed_at"
-)
-COMPARED = (
-    "status",
-    "latest_year",
-    "latest_value",
-    "baseline_value",
-    "target_value",
-    "gap",
-    "completion",
-    "expected_completion",
-    "ratio",
-    "forecast_value",
-    "forecast_meets_target",
 )
 
 
