@@ -90,8 +90,9 @@ lint: setup
 
 # Faults survived, load held, bad inputs tried, rows lost: run on PostgreSQL + Redis (CI's by default), printed
 # as one table and written to docs/reliability.md.
-RELIABILITY_TESTS := tests/reliability tests/security tests/planning/test_backup.py tests/config/test_security.py \
-	tests/api/test_schemathesis.py tests/browser/test_strict_csp.py
+RELIABILITY_TESTS := tests/reliability tests/security tests/security/test_scope_in_bodies.py \
+	tests/planning/test_backup.py tests/config/test_security.py \
+	tests/api/test_schemathesis.py tests/api/test_api_errors.py tests/browser/test_strict_csp.py
 reliability: setup system-deps
 	@export DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tracker_ci}" \
 		REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/15}" REQUIRE_SERVICES=1 \

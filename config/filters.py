@@ -10,8 +10,11 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import F, Q
 from django.urls import register_converter
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
 
 MAX_ID_DIGITS = 18
 
@@ -41,7 +44,7 @@ class IdModelChoiceField(forms.ModelChoiceField):
         if value in self.empty_values:
             return None
         if parse_id(value) is None:
-            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+            raise DjangoValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         return super().to_python(value)
 
 
@@ -50,6 +53,12 @@ class IdChoiceFilter(django_filters.ModelChoiceFilter):
 
 
 class YearField(forms.IntegerField):
+    default_error_messages = {
+        "invalid": "年度应为四位数字，例如 2023。",
+        "min_value": "年度不能早于 %(limit_value)s 年。",
+        "max_value": "年度不能晚于 %(limit_value)s 年。",
+    }
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1900)
         kwargs.setdefault("max_value", 2200)
@@ -90,3 +99,51 @@ ID_LOOKUP_REGEX = "[0-9]{1,18}"
 
 # Registered on import: the URL modules that use `<id:…>` import this module first.
 register_converter(IdConverter, "id")
+
+
+def display_status_condition(status: str, *, status_field: str, latest_year_field: str, target_year_field: str) -> Q:
+    """Rows whose shown status (planning.assessment.display_status) is `status`: 提前实现 and 已实现 are one stored
+    status split by the year it was reached, and 未填报 includes items never computed."""
+    from planning import assessment
+
+    if status == assessment.ACHIEVED_EARLY:
+        return Q(**{status_field: assessment.ACHIEVED, f"{latest_year_field}__lt": F(target_year_field)})
+    if status == assessment.ACHIEVED:
+        return Q(**{status_field: assessment.ACHIEVED}) & ~Q(**{f"{latest_year_field}__lt": F(target_year_field)})
+    if status == assessment.NO_DATA:
+        return Q(**{status_field: assessment.NO_DATA}) | Q(**{f"{status_field}__isnull": True})
+    return Q(**{status_field: status})
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """`ordering` with the allowed fields listed in the schema, and an unknown field a 400 (not silently ignored)."""
+
+    def get_ordering(self, request: Any, queryset: Any, view: Any) -> Any:
+        params = request.query_params.get(self.ordering_param)
+        if params:
+            fields = [param.strip() for param in params.split(",") if param.strip()]
+            allowed = {name for name, _label in self.get_valid_fields(queryset, view, {"request": request})}
+            invalid = [f for f in fields if f.lstrip("-") not in allowed]
+            if len(fields) > 1:
+                raise ValidationError({self.ordering_param: ["一次只能按一个字段排序。"]})
+            if invalid:
+                raise ValidationError(
+                    {
+                        self.ordering_param: [
+                            "不能按 {} 排序；可用：{}（前加 - 为倒序）。".format(
+                                "、".join(invalid), "、".join(sorted(allowed))
+                            )
+                        ]
+                    }
+                )
+        return super().get_ordering(request, queryset, view)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        fields = list(getattr(view, "ordering_fields", None) or [])
+        parameters = super().get_schema_operation_parameters(view)
+        if fields:
+            choices = [value for name in fields for value in (name, f"-{name}")]
+            for parameter in parameters:
+                parameter["description"] = "排序字段（一个），前加 - 为倒序。可用：" + "、".join(choices)
+                parameter["schema"] = {"type": "string", "enum": choices}
+        return parameters

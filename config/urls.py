@@ -15,6 +15,10 @@ admin.site.index_title = "规划数据管理"
 
 # A lost database connection answers 503 (temporary), not 500; see config.security.
 handler500 = "config.security.server_error"
+# Under /api/ the errors are JSON in the API's shape; pages keep their templates.
+handler400 = "config.security.bad_request"
+handler403 = "config.security.permission_denied"
+handler404 = "config.security.page_not_found"
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -17,26 +17,31 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from config.filters import parse_id, parse_year
+from config.filters import parse_id
+from config.views import request_choices
+from planning.assessment import DISPLAY_LABELS, DISPLAY_RANK, DISPLAY_STATUSES, count_display, display_status
 from planning.models import Plan, Responsibility, ResponsibilityRole, TaskStatus, Unit
-from planning.selectors import AnnotatedAssessment, default_report_year, tasks_visible_to
+from planning.selectors import (
+    AnnotatedAssessment,
+    chosen_plan,
+    chosen_region,
+    chosen_year,
+    default_report_year,
+    plan_regions_visible_to,
+    tasks_visible_to,
+)
 from regions.models import Region
 
 from .filtersets import IndicatorFilterSet, IndicatorStatusFilterSet
 from .models import Attribute, FlagKind, FlagState, Indicator
 from .selectors import (
-    DISPLAY_LABELS,
-    DISPLAY_RANK,
-    DISPLAY_STATUSES,
-    count_display,
-    display_status,
     flags_visible_to,
     in_display_order,
     indicator_values_visible_to,
@@ -45,7 +50,6 @@ from .selectors import (
     open_flags_in_order,
     recompute_pending_count,
     recompute_pending_regions,
-    regions_visible_to,
     status_card,
     statuses_visible_to,
 )
@@ -113,34 +117,22 @@ class Dashboard:
 
 
 def dashboard_filters(request: HttpRequest) -> Dashboard:
+    """Plan, year and region from the URL through the same scoped selectors as the API: a region the person may not
+    see is a 404, a year outside the plan a 400; when the URL names none, the defaults are ones the person may see."""
     plans = list(Plan.objects.exclude(region__isnull=True).order_by("-period_end_year", "code"))
-    if not plans:
-        raise Http404("尚未载入规划")
-    wanted = request.GET.get("plan", "")
-    plan = next((p for p in plans if str(p.pk) == wanted), None) or next(
-        (p for p in plans if p.code == "leshan-edu-14fyp"), plans[0]
-    )
-    years = list(plan.years)
-    year_param = request.GET.get("year", "")
-    default_year = min(default_report_year(plan, timezone.localdate()), plan.period_end_year)
-    chosen_year = parse_year(year_param)
-    year = chosen_year if chosen_year in years else default_year
+    with request_choices():
+        plan = chosen_plan(request.GET.get("plan"))
+        years = list(plan.years)
+        default_year = min(default_report_year(plan, timezone.localdate()), plan.period_end_year)
+        year = chosen_year(request.GET.get("year"), years=years, default=default_year, plan=plan)
+        chosen = chosen_region(request.user, plan, request.GET.get("region"))
     # Plain tuples: a national plan has thousands of regions, and model instances (and the collector passes
     # they cause) took a large share of every dashboard's time.
     regions = [
         RegionChoice(*row)
-        for row in regions_visible_to(request.user)
-        .filter(pk__in=plan.area_regions())
-        .order_by("order")
-        .values_list("id", "name", "kind", "parent_id", "order")
+        for row in plan_regions_visible_to(request.user, plan).values_list("id", "name", "kind", "parent_id", "order")
     ]
-    if not regions:
-        raise Http404("不在查看范围内")
-    region_param = request.GET.get("region", "")
-    chosen = next((r for r in regions if str(r.pk) == region_param), None) or next(
-        (r for r in regions if r.pk == plan.region_id), regions[0]
-    )
-    region = Region(id=chosen.pk, name=chosen.name, kind=chosen.kind, parent_id=chosen.parent_id, order=chosen.order)
+    region = chosen
     attribute = request.GET.get("attribute", "")
     status = request.GET.get("status", "")
     units = list(Unit.objects.order_by("order", "name"))
@@ -216,7 +208,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         task__in=tasks_visible_to(request.user).filter(plan=board.plan), as_of_year=board.year, target__isnull=True
     ).values_list("status", "latest_year", "task__plan__period_end_year")
     task_counts = count_display(task_rows)
-    flags = open_flags_in_order(request.user, board.plan)
+    flags = open_flags_in_order(request.user, board.plan, board.region)
     context = {
         **base_context(board, "overview"),
         "cards": cards,
@@ -225,8 +217,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         "charts": {"indicators": _chart_counts(counts), "tasks": _chart_counts(task_counts)},
         "flags": in_display_order(flags[:FLAGS_SHOWN]),
         "flag_total": flags.count(),
-        "overdue_total": open_flags_in_order(request.user, board.plan, FlagKind.OVERDUE).count(),
-        "recompute_pending": recompute_pending_count(board.plan),
+        "overdue_total": open_flags_in_order(request.user, board.plan, board.region, FlagKind.OVERDUE).count(),
+        "recompute_pending": recompute_pending_count(request.user, board.plan, board.region),
     }
     return render(request, "dashboards/overview.html", context)
 
@@ -274,7 +266,7 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "entries": entries,
         "flags": flags,
         "chart": trajectory_chart(indicator, region_row, approved),
-        "recompute_pending": recompute_pending_regions(indicator),
+        "recompute_pending": recompute_pending_regions(request.user, indicator),
     }
     return render(request, "dashboards/indicator_detail.html", context)
 

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from planning import workflow
+from planning.assessment import DISPLAY_LABELS, display_status
 from planning.models import EntryStatus, Plan, Task, TaskProgress
 from planning.selectors import deadline_for, task_progress_capturable_by, tasks_capturable_by, user_scope
 from planning.services import (
@@ -37,9 +38,7 @@ from regions.models import Region
 
 from .models import Indicator, IndicatorStatus, IndicatorValue
 from .selectors import (
-    DISPLAY_LABELS,
     can_capture_cell,
-    display_status,
     indicators_capturable_by,
     previous_approved,
     region_plan,
@@ -96,6 +95,26 @@ STATUS_FILLS = {
     "no_data": ("EEF1F4", "5F6B7A"),
     "no_plan": ("EEF1F4", "5F6B7A"),
 }
+
+
+TEXT_LABELS = {"source": "数据来源", "note": "说明", "outlier_note": "异常值确认说明", "narrative": "工作进展"}
+
+
+def _length_checks(sheet: Any, columns: list[Any], model: Any, keys: tuple[str, ...], last_row: int) -> None:
+    """Excel refuses text longer than the model field allows (the import's service check says the same)."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    if last_row < 2:
+        return
+    for key in keys:
+        limit = workflow.field_limit(model, key)
+        column = next(index for index, spec in enumerate(columns, 1) if spec[1] == key)
+        letter = sheet.cell(row=1, column=column).column_letter
+        check = DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(limit), allow_blank=True)
+        check.errorTitle = "文字过长"
+        check.error = f"{TEXT_LABELS[key]}最多 {limit} 字"
+        check.add(f"{letter}2:{letter}{last_row}")
+        sheet.add_data_validation(check)
 
 
 def _plain(value: Decimal | None) -> str:
@@ -191,6 +210,7 @@ def build_template(
         if len(regions):
             validation.add(f"{letter}{first}:{letter}{row - 1}")
             indicators_sheet.add_data_validation(validation)
+    _length_checks(indicators_sheet, INDICATOR_COLUMNS, IndicatorValue, ("source", "note", "outlier_note"), row - 1)
     indicators_sheet.protection.sheet = True
     indicators_sheet.protection.formatColumns = False
     indicators_sheet.protection.autoFilter = False
@@ -291,6 +311,7 @@ def _task_sheet(
                 if key == "passed" and milestone is not None:
                     passed_validation.add(cell.coordinate)
             row += 1
+    _length_checks(sheet, TASK_COLUMNS, TaskProgress, ("narrative",), row - 1)
     sheet.protection.sheet = True
     sheet.protection.formatColumns = False
 

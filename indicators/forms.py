@@ -6,6 +6,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from planning.forms import EntryFormMixin, MultipleFileField
+from planning.workflow import field_limit
+
+from .models import IndicatorValue
 
 
 class IndicatorValueForm(EntryFormMixin, forms.Form):
@@ -13,13 +16,23 @@ class IndicatorValueForm(EntryFormMixin, forms.Form):
     value = forms.CharField(
         label=_("数值"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal", "autofocus": True})
     )
+    # Lengths are the model's (one home); the service refuses longer text with the same message.
     source = forms.CharField(
-        label=_("数据来源"), required=False, max_length=200, help_text=_("如：教育事业统计年报、统计公报")
+        label=_("数据来源"),
+        required=False,
+        max_length=field_limit(IndicatorValue, "source"),
+        help_text=_("如：教育事业统计年报、统计公报"),
     )
-    note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("说明"),
+        required=False,
+        max_length=field_limit(IndicatorValue, "note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     outlier_note = forms.CharField(
         label=_("异常值确认说明"),
         required=False,
+        max_length=field_limit(IndicatorValue, "outlier_note"),
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("数值变动超过规划期全部目标差距时必填"),
     )

@@ -138,9 +138,9 @@ class IndicatorValue(ReviewedEntry):
     region = models.ForeignKey(Region, verbose_name=_("区域"), on_delete=models.PROTECT, related_name="+")
     value = models.DecimalField(_("数值"), max_digits=14, decimal_places=4)
     source = models.CharField(_("数据来源"), max_length=100, help_text=_("如：统计年报、教育事业统计"))
-    note = models.TextField(_("说明"), blank=True)
+    note = models.TextField(_("说明"), max_length=5000, blank=True)
     outlier_note = models.TextField(
-        _("异常值确认说明"), blank=True, help_text=_("当年变动超过规划期全部目标差距时必须说明原因")
+        _("异常值确认说明"), max_length=2000, blank=True, help_text=_("当年变动超过规划期全部目标差距时必须说明原因")
     )
     approved_value = models.DecimalField(_("已通过的数值"), max_digits=14, decimal_places=4, null=True, blank=True)
     is_demo = models.BooleanField(_("演示数据"), default=False, db_index=True)

@@ -16,12 +16,13 @@ from typing import Any
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from planning.assessment import DISPLAY_LABELS, DISPLAY_STATUSES, display_status
 from planning.models import Plan, Responsibility, ResponsibilityRole, Task, TaskStatus
 from planning.selectors import AnnotatedAssessment
 
 from .demo import demo_present
 from .models import Flag, FlagKind, FlagState, Indicator, IndicatorValue, ReportKind
-from .selectors import DISPLAY_LABELS, DISPLAY_STATUSES, display_status, indicators_with_assessment
+from .selectors import indicators_with_assessment
 
 CJK_FONT_FILES = [
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",

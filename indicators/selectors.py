@@ -10,14 +10,17 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from planning.assessment import DISPLAY_LABELS, display_status
 from planning.models import EntryStatus, PendingTaskRecompute, Plan, Role, TaskProgress
 from planning.roles import user_roles
 from planning.selectors import (
     AnyUser,
     Scope,
     deadline_for,
+    regions_visible_to,
     task_progress_capturable_by,
     tasks_capturable_by,
+    tasks_visible_to,
     user_scope,
 )
 from planning.workflow import exclude_own
@@ -102,13 +105,6 @@ def regions_capturable_by(user: AnyUser) -> QuerySet[Region]:
     return Region.objects.filter(pk__in=scope.regions) if scope.regions else Region.objects.all()
 
 
-def regions_visible_to(user: AnyUser) -> QuerySet[Region]:
-    scope = user_scope(user)
-    if scope.everything or (scope.view_units and not scope.view_regions):
-        return Region.objects.all()
-    return Region.objects.filter(pk__in=scope.view_regions)
-
-
 def can_capture_cell(user: AnyUser, indicator: Indicator, region: Region) -> bool:
     scope = _capture_scope(user, Role.ENTRY)
     if scope is None:
@@ -179,6 +175,43 @@ def previous_approved(indicator: Indicator, region: Region, year: int) -> tuple[
         .first()
     )
     return (row[0], row[1]) if row and row[1] is not None else None
+
+
+# --- 指标分解 ---------------------------------------------------------------------------------------
+
+
+def decomposition_rows(indicator: Indicator, user: AnyUser) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The regions' own baselines and targets (指标分解) that the user may see, and for additive indicators how the
+    regions' figures add up against the city's (only for someone who sees every region: it sums all of them)."""
+    plan = indicator.plan
+    visible = regions_visible_to(user)
+    regions = list(plan.area_divisions().filter(pk__in=visible))
+    decomposed = {
+        row.region_id: row for row in IndicatorRegionTarget.objects.filter(indicator=indicator, region__in=regions)
+    }
+    rows: list[dict[str, Any]] = []
+    for region in regions:
+        row = decomposed.get(region.pk)
+        rows.append({"region": region, "own": row, "plan": region_plan(indicator, region, row)})
+    summary: dict[str, Any] = {}
+    sees_all = plan.region_id is not None and visible.filter(pk=plan.region_id).exists()
+    if indicator.is_additive and sees_all:
+        own = [decomposed[r.pk] for r in regions if r.pk in decomposed]
+        set_targets = [row.target_value for row in own if row.target_value is not None]
+        set_baselines = [row.baseline_value for row in own if row.baseline_value is not None]
+        total_target = sum(set_targets, Decimal(0))
+        total_baseline = sum(set_baselines, Decimal(0))
+        summary = {
+            "missing": len(rows) - len(set_targets),
+            "total_target": total_target,
+            "target_difference": total_target - indicator.target_value,
+            "total_baseline": total_baseline,
+            "baseline_difference": (
+                total_baseline - indicator.baseline_value if indicator.baseline_value is not None else None
+            ),
+            "adds_up": len(set_targets) == len(rows) and total_target == indicator.target_value,
+        }
+    return rows, summary
 
 
 # --- 我的填报: what is due for a user's scope ------------------------------------------------------
@@ -290,33 +323,6 @@ def _item(
 
 # --- dashboards: stored statuses only, a fixed number of queries whatever the size of the plan ----------
 
-# Display categories in the order of the overview chart; 已实现 splits into 提前实现 (before the target year).
-DISPLAY_STATUSES = [
-    ("achieved_early", "提前实现"),
-    ("achieved", "已实现"),
-    ("ahead", "快于预期"),
-    ("on_track", "基本符合预期"),
-    ("watch", "需加快"),
-    ("lagging", "滞后"),
-    ("regressing", "倒退"),
-    ("no_data", "未填报"),
-    ("no_plan", "缺基期或目标"),
-]
-DISPLAY_LABELS = dict(DISPLAY_STATUSES)
-# Ordinal for the region heat map (worst low): the colour scale and sorting use it.
-DISPLAY_RANK = {
-    key: rank
-    for rank, key in enumerate(
-        ["regressing", "lagging", "watch", "on_track", "ahead", "achieved", "achieved_early", "no_plan", "no_data"]
-    )
-}
-
-
-def display_status(status: str, latest_year: int | None, target_year: int) -> str:
-    if status == "achieved" and latest_year is not None and latest_year < target_year:
-        return "achieved_early"
-    return status
-
 
 @dataclass
 class StatusCard:
@@ -354,14 +360,6 @@ def status_card(indicator: Indicator, row: object) -> StatusCard:
     )
 
 
-def count_display(rows: Iterable[tuple[str, int | None, int]]) -> list[tuple[str, str, int]]:
-    """(status, latest_year, target_year) rows → [(key, label, count)] in display order, zeros included."""
-    counts: dict[str, int] = dict.fromkeys(DISPLAY_LABELS, 0)
-    for status, latest_year, target_year in rows:
-        counts[display_status(status, latest_year, target_year)] += 1
-    return [(key, label, counts[key]) for key, label in DISPLAY_STATUSES]
-
-
 def statuses_visible_to(user: AnyUser) -> QuerySet[IndicatorStatus]:
     scope = user_scope(user)
     if scope.everything:
@@ -390,15 +388,26 @@ def flags_visible_to(user: AnyUser) -> QuerySet[Flag]:
     return Flag.objects.filter(condition)
 
 
-def open_flags_in_order(user: AnyUser, plan: Plan, kind: str = FlagKind.LAG) -> QuerySet[Flag]:
-    """The plan's open flags of one kind that the user may see: 约束性 first, then by indicator (or task) and region.
+def in_region(region: Region, plan: Plan, field: str = "region") -> Q:
+    """Rows of `region` and the regions under it; for the plan's own region also rows of no region (tasks)."""
+    condition = (
+        Q(**{field: region.pk}) | Q(**{f"{field}__parent": region.pk}) | Q(**{f"{field}__parent__parent": region.pk})
+    )
+    if region.pk == plan.region_id:
+        condition |= Q(**{f"{field}__isnull": True})
+    return condition
+
+
+def open_flags_in_order(user: AnyUser, plan: Plan, region: Region, kind: str = FlagKind.LAG) -> QuerySet[Flag]:
+    """The plan's open flags of one kind in `region` (and under it) that the user may see: 约束性 first, then by
+    indicator (or task) and region.
 
     Ordered by ids, which the flag_open_in_order index serves, so the first page is read from the index at any
     scale; `in_display_order` puts a page in the order of the plan (indicator number, region order).
     """
     return (
         flags_visible_to(user)
-        .filter(plan=plan, state=FlagState.OPEN, kind=kind)
+        .filter(in_region(region, plan), plan=plan, state=FlagState.OPEN, kind=kind)
         .select_related("indicator", "task", "region", "lead_unit")
         .order_by("-is_binding", "indicator_id", "task_id", "region_id")
     )
@@ -429,12 +438,19 @@ def indicators_with_assessment(
     return with_assessment(queryset, "statuses", Q(statuses__region=where, statuses__as_of_year=as_of))
 
 
-def recompute_pending_count(plan: Plan) -> int:
-    """Series and tasks of the plan whose status waits for a recompute (e.g. queued while Redis was down)."""
-    series = PendingSeriesRecompute.objects.filter(indicator__plan=plan).values("indicator_id", "region_id")
-    tasks = PendingTaskRecompute.objects.filter(task__plan=plan).values("task_id")
+def recompute_pending_count(user: AnyUser, plan: Plan, region: Region) -> int:
+    """Series (in `region` and under it) and tasks of the plan that the user may see whose status waits for a
+    recompute (e.g. queued while Redis was down)."""
+    series = PendingSeriesRecompute.objects.filter(
+        in_region(region, plan),
+        indicator__plan=plan,
+        indicator__in=indicators_visible_to(user),
+        region__in=regions_visible_to(user),
+    ).values("indicator_id", "region_id")
+    tasks = PendingTaskRecompute.objects.filter(task__plan=plan, task__in=tasks_visible_to(user)).values("task_id")
     return series.distinct().count() + tasks.distinct().count()
 
 
-def recompute_pending_regions(indicator: Indicator) -> set[int]:
-    return set(PendingSeriesRecompute.objects.filter(indicator=indicator).values_list("region_id", flat=True))
+def recompute_pending_regions(user: AnyUser, indicator: Indicator) -> set[int]:
+    pending = PendingSeriesRecompute.objects.filter(indicator=indicator, region__in=regions_visible_to(user))
+    return set(pending.values_list("region_id", flat=True))

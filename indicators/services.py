@@ -18,7 +18,7 @@ from planning import workflow
 from planning.models import Plan, Role
 from planning.roles import has_role
 from planning.services import DuplicateEntry, evidence_add
-from planning.workflow import Channel, NotAllowed, NotInScope, TransitionError
+from planning.workflow import UNSET, Channel, NotAllowed, NotInScope, TransitionError
 from planning.workflow import ConflictError as ConflictError_
 from regions.models import Region
 
@@ -36,10 +36,22 @@ from .selectors import (
 
 @dataclass
 class IndicatorValueInput:
-    value: Any = None
-    source: str = ""
-    note: str = ""
-    outlier_note: str = ""
+    """What a person or client sent; a field left UNSET keeps its stored value on update (blank on create)."""
+
+    value: Any = UNSET
+    source: Any = UNSET
+    note: Any = UNSET
+    outlier_note: Any = UNSET
+
+    def over(self, entry: IndicatorValue | None) -> IndicatorValueInput:
+        """Fields not sent take the entry's stored values (a partial update keeps what it does not name)."""
+        stored = {
+            "value": f"{entry.value.normalize():f}" if entry is not None else None,
+            "source": entry.source if entry is not None else "",
+            "note": entry.note if entry is not None else "",
+            "outlier_note": entry.outlier_note if entry is not None else "",
+        }
+        return IndicatorValueInput(**{k: stored[k] if getattr(self, k) is UNSET else getattr(self, k) for k in stored})
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ def outlier_check(indicator: Indicator, region: Region, year: int, value: Decima
 def indicator_value_clean(
     *, indicator: Indicator, region: Region, year: int, data: IndicatorValueInput
 ) -> dict[str, Any]:
+    data = data.over(None)
     errors: list[ValidationError] = []
     cleaned: dict[str, Any] = {}
     try:
@@ -81,15 +94,19 @@ def indicator_value_clean(
         )
     except ValidationError as exc:
         errors.append(exc)
-    source = (data.source or "").strip()
-    if not source:
-        errors.append(ValidationError({"source": [_("请填写数据来源，例如“教育事业统计年报”。")]}))
-    elif len(source) > 100:
-        errors.append(ValidationError({"source": [_("数据来源请控制在 100 字以内。")]}))
-    cleaned["source"] = source
-    cleaned["note"] = (data.note or "").strip()[:5000]
-    cleaned["outlier_note"] = (data.outlier_note or "").strip()[:2000]
-    if "value" in cleaned:
+    texts = {
+        "source": (_("数据来源"), _("请填写数据来源，例如“教育事业统计年报”。")),
+        "note": (_("说明"), ""),
+        "outlier_note": (_("异常值确认说明"), ""),
+    }
+    for name, (label, required) in texts.items():
+        try:
+            cleaned[name] = workflow.check_text(
+                getattr(data, name), model=IndicatorValue, field_name=name, label=label, required=required
+            )
+        except ValidationError as exc:
+            errors.append(exc)
+    if "value" in cleaned and "outlier_note" in cleaned:
         check = outlier_check(indicator, region, year, cleaned["value"])
         if check is not None and not cleaned["outlier_note"]:
             errors.append(
@@ -188,7 +205,14 @@ def indicator_value_update(
     )
     locked = workflow.lock_for_write(entry, expected_version=version)
     workflow.ensure_editable(locked)
-    cleaned = indicator_value_clean(indicator=locked.indicator, region=locked.region, year=locked.year, data=data)
+    cleaned = indicator_value_clean(
+        indicator=locked.indicator, region=locked.region, year=locked.year, data=data.over(locked)
+    )
+    files = list(files)
+    if not files and all(getattr(locked, name) == value for name, value in cleaned.items()):
+        # Nothing differs: no new version, so nobody else's save fails with a conflict for nothing.
+        locked.changed = False
+        return locked
     for name, value in cleaned.items():
         setattr(locked, name, value)
     workflow.mark_edited(locked)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -19,10 +18,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.filters import parse_id, parse_year
+from config.views import request_choices
 from planning import services as planning_services
+from planning.assessment import display_status
 from planning.models import EntryStatus, Plan, Role
 from planning.roles import has_role, user_roles
-from planning.selectors import AnyUser, deadline_for, default_report_year, reportable_years, task_progress_reviewable_by
+from planning.selectors import (
+    AnyUser,
+    chosen_plan,
+    chosen_year,
+    deadline_for,
+    default_report_year,
+    plan_regions_visible_to,
+    regions_visible_to,
+    reportable_years,
+    task_progress_reviewable_by,
+)
 from planning.views import (
     TASK_PROGRESS,
     EntryKind,
@@ -50,13 +61,13 @@ from .models import (
 from .selectors import (
     can_capture_cell,
     can_view_cell,
+    decomposition_rows,
     indicator_values_capturable_by,
     indicator_values_review_scope,
     indicator_values_reviewable_by,
     indicator_values_visible_to,
     indicators_visible_to,
     previous_approved,
-    region_plan,
     region_plan_for,
     reporting_items,
 )
@@ -131,6 +142,8 @@ def _cell(user: AnyUser, indicator_pk: int, region_pk: int) -> tuple[Indicator, 
 @login_required
 def value_create(request: HttpRequest, indicator_pk: int, region_pk: int, year: int) -> HttpResponse:
     indicator, region = _cell(request.user, indicator_pk, region_pk)
+    if year not in reportable_years(indicator.plan, timezone.localdate()):
+        raise Http404(_("该规划没有可填报的 %(year)s 年度。") % {"year": year})
     existing = IndicatorValue.objects.filter(indicator=indicator, region=region, year=year).first()
     if existing is not None and request.method == "GET":
         return redirect("indicators:value-detail", existing.pk)
@@ -263,17 +276,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _plan_and_year(request: HttpRequest) -> tuple[Plan, int, list[int]]:
-    plans = Plan.objects.order_by("-period_end_year", "code")
-    plan_id = parse_id(request.GET.get("plan", ""))
-    plan = plans.filter(pk=plan_id).first() if plan_id is not None else None
-    plan = plan or plans.filter(code="leshan-edu-14fyp").first() or plans.first()
-    if plan is None:
-        raise Http404(_("尚未载入规划"))
+    """The plan and reporting year a page asks for (`?plan=&year=`): unknown plan 404, a year that cannot be
+    reported 400, none given → the default plan and the year people are reporting now."""
     today = timezone.localdate()
-    years = reportable_years(plan, today)
-    year_param = request.GET.get("year", "")
-    chosen_year = parse_year(year_param)
-    year = chosen_year if chosen_year in years else default_report_year(plan, today)
+    with request_choices():
+        plan = chosen_plan(request.GET.get("plan"))
+        years = reportable_years(plan, today)
+        year = chosen_year(request.GET.get("year"), years=years, default=default_report_year(plan, today), plan=plan)
     return plan, year, years
 
 
@@ -374,43 +383,17 @@ def review_bulk_approve(request: HttpRequest) -> HttpResponse:
 # --- 指标分解 ---------------------------------------------------------------------------------------
 
 
-def decomposition_rows(indicator: Indicator) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    regions = list(indicator.plan.area_divisions())
-    decomposed = {row.region_id: row for row in IndicatorRegionTarget.objects.filter(indicator=indicator)}
-    rows: list[dict[str, Any]] = []
-    for region in regions:
-        row = decomposed.get(region.pk)
-        rows.append({"region": region, "own": row, "plan": region_plan(indicator, region, row)})
-    summary: dict[str, Any] = {}
-    if indicator.is_additive:
-        own = [decomposed[r.pk] for r in regions if r.pk in decomposed]
-        set_targets = [row.target_value for row in own if row.target_value is not None]
-        set_baselines = [row.baseline_value for row in own if row.baseline_value is not None]
-        total_target = sum(set_targets, Decimal(0))
-        total_baseline = sum(set_baselines, Decimal(0))
-        summary = {
-            "missing": len(rows) - len(set_targets),
-            "total_target": total_target,
-            "target_difference": total_target - indicator.target_value,
-            "total_baseline": total_baseline,
-            "baseline_difference": (
-                total_baseline - indicator.baseline_value if indicator.baseline_value is not None else None
-            ),
-            "adds_up": len(set_targets) == len(rows) and total_target == indicator.target_value,
-        }
-    return rows, summary
-
-
 @login_required
 def decomposition_list(request: HttpRequest) -> HttpResponse:
     plan, _year, _years = _plan_and_year(request)
     indicators = list(indicators_visible_to(request.user).filter(plan=plan).order_by("number"))
+    divisions = plan.area_divisions().filter(pk__in=regions_visible_to(request.user))
     counts = Counter(
-        IndicatorRegionTarget.objects.filter(indicator__plan=plan, target_value__isnull=False).values_list(
-            "indicator_id", flat=True
-        )
+        IndicatorRegionTarget.objects.filter(
+            indicator__plan=plan, target_value__isnull=False, region__in=divisions
+        ).values_list("indicator_id", flat=True)
     )
-    regions = plan.area_divisions().count()
+    regions = divisions.count()
     rows = [{"indicator": i, "decomposed": counts.get(i.pk, 0), "regions": regions} for i in indicators]
     return render(
         request,
@@ -448,7 +431,7 @@ def decomposition_edit(request: HttpRequest, indicator_pk: int) -> HttpResponse:
         else:
             messages.success(request, _("指标分解已保存。"))
             return HttpResponseRedirect(reverse("indicators:decomposition-edit", args=[indicator.pk]))
-    rows, summary = decomposition_rows(indicator)
+    rows, summary = decomposition_rows(indicator, current_user(request))
     for row in rows:
         pk = row["region"].pk
         row["errors"] = errors.get(f"baseline_value_{pk}", []) + errors.get(f"target_value_{pk}", [])
@@ -460,7 +443,7 @@ def decomposition_edit(request: HttpRequest, indicator_pk: int) -> HttpResponse:
             row["baseline_input"] = _plain(own.baseline_value) if own else ""
             row["target_input"] = _plain(own.target_value) if own else ""
     history = (
-        IndicatorRegionTarget.history.filter(indicator_id=indicator.pk)
+        IndicatorRegionTarget.history.filter(indicator_id=indicator.pk, region__in=regions_visible_to(request.user))
         .select_related("history_user", "region")
         .order_by("-history_date")[:50]
     )
@@ -499,16 +482,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _export_scope(request: HttpRequest) -> tuple[Plan, int, list[Indicator], list[Region]]:
     plan, year, _years = _plan_and_year(request)
-    year_param = request.GET.get("year", "")
-    chosen_year = parse_year(year_param)
-    if chosen_year is not None and chosen_year in plan.years:
-        year = chosen_year
     indicators = list(
         indicators_visible_to(request.user).filter(plan=plan).select_related("lead_unit").order_by("number")
     )
-    from .selectors import regions_visible_to
-
-    regions = list(regions_visible_to(request.user).filter(pk__in=plan.area_regions()).order_by("order"))
+    regions = list(plan_regions_visible_to(request.user, plan))
     return plan, year, indicators, regions
 
 
@@ -644,8 +621,6 @@ def excel_export(request: HttpRequest, fmt: str) -> HttpResponse:
         return response
     from planning.models import Responsibility, ResponsibilityRole, TaskStatus
     from planning.selectors import tasks_visible_to
-
-    from .selectors import display_status
 
     statuses = {s.task_id: s for s in TaskStatus.objects.filter(task__plan=plan, as_of_year=year, target__isnull=True)}
     leads = {

@@ -11,7 +11,7 @@ recompute in SQL (indicators.engine) follows the same rules and is checked again
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -44,7 +44,46 @@ LABELS = {
     NO_PLAN: "缺基期或目标",
     NO_DATA: "未填报",
 }
+# What people see: 已实现 splits into 提前实现 when the target was reached before its year. Every page, serializer,
+# export and report reads the display vocabulary from here, in this order (the overview chart's).
+ACHIEVED_EARLY = "achieved_early"
 EARLY_ACHIEVED_LABEL = "提前实现"
+DISPLAY_STATUSES = [
+    (ACHIEVED_EARLY, EARLY_ACHIEVED_LABEL),
+    (ACHIEVED, LABELS[ACHIEVED]),
+    (AHEAD, LABELS[AHEAD]),
+    (ON_TRACK, LABELS[ON_TRACK]),
+    (WATCH, LABELS[WATCH]),
+    (LAGGING, LABELS[LAGGING]),
+    (REGRESSING, LABELS[REGRESSING]),
+    (NO_DATA, LABELS[NO_DATA]),
+    (NO_PLAN, LABELS[NO_PLAN]),
+]
+DISPLAY_LABELS = dict(DISPLAY_STATUSES)
+# Ordinal for the region heat map (worst low): the colour scale and sorting use it.
+DISPLAY_RANK = {
+    key: rank
+    for rank, key in enumerate(
+        [REGRESSING, LAGGING, WATCH, ON_TRACK, AHEAD, ACHIEVED, ACHIEVED_EARLY, NO_PLAN, NO_DATA]
+    )
+}
+
+
+def display_status(status: str | None, latest_year: int | None, target_year: int) -> str:
+    """The stored status as shown: 已实现 before the target year is 提前实现; never computed is 未填报."""
+    if not status:
+        return NO_DATA
+    if status == ACHIEVED and latest_year is not None and latest_year < target_year:
+        return ACHIEVED_EARLY
+    return status
+
+
+def count_display(rows: Iterable[tuple[str | None, int | None, int]]) -> list[tuple[str, str, int]]:
+    """(status, latest_year, target_year) rows → [(key, label, count)] in display order, zeros included."""
+    counts: dict[str, int] = dict.fromkeys(DISPLAY_LABELS, 0)
+    for status, latest_year, target_year in rows:
+        counts[display_status(status, latest_year, target_year)] += 1
+    return [(key, label, counts[key]) for key, label in DISPLAY_STATUSES]
 
 
 @dataclass(frozen=True)
@@ -79,9 +118,9 @@ class Assessment:
 
     @property
     def label(self) -> str:
-        if self.status == ACHIEVED and self.latest_year is not None and self.target_year is not None:
-            return EARLY_ACHIEVED_LABEL if self.latest_year < self.target_year else LABELS[ACHIEVED]
-        return LABELS[self.status]
+        if self.target_year is None:
+            return LABELS[self.status]
+        return DISPLAY_LABELS[display_status(self.status, self.latest_year, self.target_year)]
 
 
 def to_decimal(value: Any) -> Decimal:

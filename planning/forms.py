@@ -8,7 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Task
+from .models import Task, TaskProgress
+from .workflow import field_limit
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -48,6 +49,7 @@ class TaskProgressForm(EntryFormMixin, forms.Form):
         label=_("本年度工作进展"),
         widget=forms.Textarea(attrs={"rows": 6}),
         required=False,
+        max_length=field_limit(TaskProgress, "narrative"),
         help_text=_("做了什么、完成到什么程度、存在什么问题"),
     )
     percent = forms.CharField(
@@ -91,5 +93,8 @@ class TaskProgressForm(EntryFormMixin, forms.Form):
 
 class ReturnForm(forms.Form):
     comment = forms.CharField(
-        label=_("退回意见"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+        label=_("退回意见"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=field_limit(TaskProgress, "review_comment"),
     )

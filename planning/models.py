@@ -15,6 +15,9 @@ from simple_history.models import HistoricalRecords
 
 from regions.models import Region
 
+from . import assessment
+from .assessment import DISPLAY_LABELS, display_status
+
 
 class Plan(models.Model):
     code = models.SlugField(_("代码"), max_length=60, unique=True)
@@ -406,7 +409,7 @@ class ReviewedEntry(models.Model):
     )
     version = models.PositiveIntegerField(_("版本号"), default=1, help_text=_("每次保存加一，用于防止覆盖他人修改"))
     revision = models.PositiveSmallIntegerField(_("修订次数"), default=1)
-    review_comment = models.TextField(_("审核意见"), blank=True)
+    review_comment = models.TextField(_("审核意见"), max_length=2000, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="+"
     )
@@ -434,6 +437,9 @@ class ReviewedEntry(models.Model):
     )
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     approved_at = models.DateTimeField(_("通过时间"), null=True, blank=True)
+
+    # Set by the update services: False when a save found nothing to change (no new version was written).
+    changed = True
 
     class Meta:
         abstract = True
@@ -492,7 +498,7 @@ class TaskProgress(ReviewedEntry):
         null=True,
         blank=True,
     )
-    narrative = models.TextField(_("工作进展"))
+    narrative = models.TextField(_("工作进展"), max_length=5000)
     percent = models.DecimalField(
         _("完成百分比"),
         max_digits=5,
@@ -576,14 +582,16 @@ class TaskProgressEvidence(EvidenceFile):
 
 
 class AssessmentStatus(models.TextChoices):
-    ACHIEVED = "achieved", _("已实现")
-    AHEAD = "ahead", _("快于预期")
-    ON_TRACK = "on_track", _("基本符合预期")
-    WATCH = "watch", _("需加快")
-    LAGGING = "lagging", _("滞后")
-    REGRESSING = "regressing", _("倒退")
-    NO_PLAN = "no_plan", _("缺基期或目标")
-    NO_DATA = "no_data", _("未填报")
+    """The stored statuses; codes and labels are planning.assessment's."""
+
+    ACHIEVED = assessment.ACHIEVED, assessment.LABELS[assessment.ACHIEVED]
+    AHEAD = assessment.AHEAD, assessment.LABELS[assessment.AHEAD]
+    ON_TRACK = assessment.ON_TRACK, assessment.LABELS[assessment.ON_TRACK]
+    WATCH = assessment.WATCH, assessment.LABELS[assessment.WATCH]
+    LAGGING = assessment.LAGGING, assessment.LABELS[assessment.LAGGING]
+    REGRESSING = assessment.REGRESSING, assessment.LABELS[assessment.REGRESSING]
+    NO_PLAN = assessment.NO_PLAN, assessment.LABELS[assessment.NO_PLAN]
+    NO_DATA = assessment.NO_DATA, assessment.LABELS[assessment.NO_DATA]
 
 
 class StoredAssessment(models.Model):
@@ -607,12 +615,17 @@ class StoredAssessment(models.Model):
         abstract = True
 
     @property
+    def display(self) -> str:
+        """The status as shown (提前实现 split from 已实现), from planning.assessment's vocabulary."""
+        return display_status(self.status, self.latest_year, self.target_year)
+
+    @property
     def label(self) -> str:
-        if self.status == AssessmentStatus.ACHIEVED and self.latest_year is not None:
-            target_year = getattr(self, "target_year", None)
-            if target_year is not None and self.latest_year < target_year:
-                return "提前实现"
-        return str(self.get_status_display())
+        return DISPLAY_LABELS[self.display]
+
+    @property
+    def target_year(self) -> int:
+        raise NotImplementedError
 
 
 class TaskStatus(StoredAssessment):

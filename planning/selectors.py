@@ -9,11 +9,18 @@ detail pages both use these querysets, so an out-of-scope object is a 404, never
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from config.filters import parse_id, parse_year
+from regions.models import Region
 
 from .models import (
     EntryStatus,
@@ -29,7 +36,7 @@ from .models import (
     UserScope,
 )
 from .roles import user_roles, views_everything
-from .workflow import exclude_own
+from .workflow import NotInScope, exclude_own
 
 AnyUser = User | AnonymousUser
 
@@ -175,6 +182,112 @@ def task_progress_review_scope(user: AnyUser) -> QuerySet[TaskProgress]:
 def task_progress_reviewable_by(user: AnyUser) -> QuerySet[TaskProgress]:
     """The review queue: submitted entries in scope that someone else created and submitted."""
     return exclude_own(task_progress_review_scope(user).filter(status=EntryStatus.SUBMITTED), user)
+
+
+# --- the plan, region and year a request asks about ---------------------------------------------------
+# One mechanism for pages and API: a region outside the person's view scope is a 404 (NotInScope), a year outside
+# the plan period a 400 (ValidationError); a request that names neither gets one the person may see.
+
+
+def default_plan(plans: QuerySet[Plan] | None = None) -> Plan | None:
+    """The plan pages and API show when none is asked for, chosen here only: the one whose period covers this year
+    (several: the one with most indicators), else the one that ended most recently (ties: most indicators), else
+    the next to start."""
+    candidates = (
+        (plans if plans is not None else Plan.objects.all())
+        .exclude(region__isnull=True)
+        .annotate(indicator_count=Count("indicators"))
+    )
+    this_year = timezone.localdate().year
+    current = candidates.filter(period_start_year__lte=this_year, period_end_year__gte=this_year)
+    ended = candidates.filter(period_end_year__lt=this_year).order_by("-period_end_year", "-indicator_count", "pk")
+    return (
+        current.order_by("-indicator_count", "pk").first()
+        or ended.first()
+        or candidates.order_by("period_start_year", "-indicator_count", "pk").first()
+    )
+
+
+def chosen_plan(raw: Any, plans: QuerySet[Plan] | None = None) -> Plan:
+    """The plan a request names (`?plan=<id>`), else the default plan; an unknown id is a 404."""
+    candidates = plans if plans is not None else Plan.objects.exclude(region__isnull=True)
+    if raw in (None, ""):
+        plan = default_plan(candidates)
+    else:
+        plan_id = parse_id(raw)
+        if plan_id is None:
+            raise ValidationError({"plan": [_("规划应为整数 id。")]})
+        plan = candidates.filter(pk=plan_id).first()
+    if plan is None:
+        raise NotInScope()
+    return plan
+
+
+def regions_visible_to(user: AnyUser) -> QuerySet[Region]:
+    scope = user_scope(user)
+    if scope.everything or (scope.view_units and not scope.view_regions):
+        return Region.objects.all()
+    return Region.objects.filter(pk__in=scope.view_regions)
+
+
+def plan_regions_visible_to(user: AnyUser, plan: Plan) -> QuerySet[Region]:
+    """The plan's regions (its own and those under it) that the person may see, in the plan's order."""
+    return regions_visible_to(user).filter(pk__in=plan.area_regions()).order_by("order")
+
+
+def default_region(user: AnyUser, plan: Plan) -> Region | None:
+    """The plan's own region when the person may see it, else the first of the plan's regions they may see."""
+    visible = plan_regions_visible_to(user, plan)
+    own = visible.filter(pk=plan.region_id).first() if plan.region_id is not None else None
+    return own or visible.first()
+
+
+def chosen_region(user: AnyUser, plan: Plan, raw: Any) -> Region:
+    """The region a request names (`?region=<id>`), else the person's default; outside their view → NotInScope."""
+    if raw in (None, ""):
+        region = default_region(user, plan)
+        if region is None:
+            raise NotInScope()
+        return region
+    region_id = parse_id(raw)
+    if region_id is None:
+        raise ValidationError({"region": [_("区域应为整数 id。")]})
+    region = regions_visible_to(user).filter(pk=region_id).first()
+    if region is None:
+        raise NotInScope()
+    if not plan.area_regions().filter(pk=region.pk).exists():
+        raise ValidationError({"region": [_("%(region)s不在该规划的区域范围内。") % {"region": region.name}]})
+    return region
+
+
+def chosen_year(raw: Any, *, years: Iterable[int], default: int, plan: Plan | None = None) -> int:
+    """The year a request names (`?year=`), else `default`; a year outside `years` is a 400 in Chinese."""
+    if raw in (None, ""):
+        return default
+    allowed = list(years)
+    year = parse_year(raw)
+    if year is None or year not in allowed:
+        if plan is not None and allowed and year is not None and plan.period_start_year <= year <= plan.period_end_year:
+            message = _("%(year)s 年尚不能选择（可选：%(first)s—%(last)s 年）。")
+        elif plan is not None:
+            message = _("年度应在规划期 %(start)s—%(end)s 年之内。")
+        else:
+            message = _("年度应在 %(first)s—%(last)s 年之内。")
+        raise ValidationError(
+            {
+                "year": [
+                    message
+                    % {
+                        "year": str(raw)[:10],
+                        "first": allowed[0] if allowed else "—",
+                        "last": allowed[-1] if allowed else "—",
+                        "start": plan.period_start_year if plan else "",
+                        "end": plan.period_end_year if plan else "",
+                    }
+                ]
+            }
+        )
+    return year
 
 
 # --- reporting calendar ----------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from .selectors import (
     tasks_visible_to,
     user_scope,
 )
-from .workflow import Channel, NotAllowed, NotInScope
+from .workflow import UNSET, Channel, NotAllowed, NotInScope
 
 
 class DuplicateEntry(ValidationError):
@@ -112,10 +112,27 @@ def evidence_add(
 
 @dataclass
 class TaskProgressInput:
-    narrative: str = ""
-    percent: Any = None
-    passed: Any = None
-    amounts: Mapping[int, Any] = field(default_factory=dict)  # TaskTarget id -> amount as typed
+    """What a person or client sent; a field left UNSET keeps its stored value on update (blank on create).
+
+    `amounts` maps TaskTarget id → amount as typed; targets it does not name keep their stored amounts.
+    """
+
+    narrative: Any = UNSET
+    percent: Any = UNSET
+    passed: Any = UNSET
+    amounts: Mapping[int, Any] = field(default_factory=dict)
+
+    def over(self, progress: TaskProgress | None) -> TaskProgressInput:
+        def plain(value: Decimal | None) -> str | None:
+            return None if value is None else f"{value.normalize():f}"
+
+        stored_amounts = {row.target_id: plain(row.amount) for row in progress.amounts.all()} if progress else {}
+        return TaskProgressInput(
+            narrative=(progress.narrative if progress else "") if self.narrative is UNSET else self.narrative,
+            percent=(plain(progress.percent) if progress else None) if self.percent is UNSET else self.percent,
+            passed=(progress.passed if progress else None) if self.passed is UNSET else self.passed,
+            amounts={**stored_amounts, **self.amounts},
+        )
 
 
 def _authorize(allowed: QuerySet[Any], visible: QuerySet[Any], pk: int, message: str) -> None:
@@ -139,14 +156,26 @@ def _parse_passed(raw: Any) -> bool | None:
 
 def task_progress_clean(*, task: Task, region: Region | None, data: TaskProgressInput) -> dict[str, Any]:
     """Check one year's progress against the task's kind; every problem at once, keyed by field."""
+    data = data.over(None)
     errors: list[ValidationError] = []
     cleaned: dict[str, Any] = {"percent": None, "passed": None, "amounts": {}}
-    narrative = (data.narrative or "").strip()
-    if not narrative:
-        errors.append(ValidationError({"narrative": [_("请填写本年度工作进展（做了什么、完成情况）。")]}))
-    elif len(narrative) > 5000:
-        errors.append(ValidationError({"narrative": [_("工作进展请控制在 5000 字以内。")]}))
-    cleaned["narrative"] = narrative
+    unknown = set(data.amounts) - {target.pk for target in task.quantity_targets}
+    if unknown:
+        errors.append(
+            ValidationError(
+                {"amounts": [_("量化目标 %(ids)s 不属于该任务。") % {"ids": "、".join(map(str, sorted(unknown)))}]}
+            )
+        )
+    try:
+        cleaned["narrative"] = workflow.check_text(
+            data.narrative,
+            model=TaskProgress,
+            field_name="narrative",
+            label=_("工作进展"),
+            required=_("请填写本年度工作进展（做了什么、完成情况）。"),
+        )
+    except ValidationError as exc:
+        errors.append(exc)
 
     milestone = task.milestone_target
     if milestone is not None:
@@ -269,7 +298,18 @@ def task_progress_update(
     )
     locked = workflow.lock_for_write(progress, expected_version=version)
     workflow.ensure_editable(locked)
-    cleaned = task_progress_clean(task=locked.task, region=locked.region, data=data)
+    cleaned = task_progress_clean(task=locked.task, region=locked.region, data=data.over(locked))
+    files = list(files)
+    stored_amounts = {row.target_id: row.amount for row in locked.amounts.all()}
+    if (
+        not files
+        and (locked.narrative, locked.percent, locked.passed)
+        == (cleaned["narrative"], cleaned["percent"], cleaned["passed"])
+        and stored_amounts == cleaned["amounts"]
+    ):
+        # Nothing differs: no new version, so nobody else's save fails with a conflict for nothing.
+        locked.changed = False
+        return locked
     _apply_task_values(locked, cleaned)
     workflow.mark_edited(locked)
     workflow.record(locked, user=user, channel=channel, action="保存草稿")

@@ -18,6 +18,7 @@ from django.db.models import QuerySet, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -33,6 +34,7 @@ from .selectors import (
     AnyUser,
     deadline_for,
     entry_history,
+    reportable_years,
     task_progress_capturable_by,
     task_progress_review_scope,
     task_progress_visible_to,
@@ -248,6 +250,8 @@ def _task_for_form(user: AnyUser, task_pk: int) -> Task:
 @login_required
 def progress_create(request: HttpRequest, task_pk: int, year: int) -> HttpResponse:
     task = _task_for_form(request.user, task_pk)
+    if year not in reportable_years(task.plan, timezone.localdate()):
+        raise Http404(_("该规划没有可填报的 %(year)s 年度。") % {"year": year})
     if not tasks_capturable_by(request.user).filter(pk=task.pk).exists():
         raise PermissionDenied(_("您没有填报该任务的权限。"))
     region = None

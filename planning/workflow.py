@@ -11,6 +11,7 @@ NotInScope → 404, NotAllowed → 403, TransitionError/ConflictError → 409, V
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -157,13 +158,20 @@ def return_for_revision(entry: ReviewedEntry, *, user: AnyUser, comment: str) ->
             _("只有待审核的填报可以退回（当前状态：%(status)s）。") % {"status": entry.get_status_display()}
         )
     ensure_not_own(entry, user=user)
-    comment = (comment or "").strip()
-    if not comment:
-        raise ValidationError({"comment": [_("退回时请填写审核意见，说明需要修改的地方。")]})
+    try:
+        comment = check_text(
+            comment,
+            model=type(entry),
+            field_name="review_comment",
+            label=_("审核意见"),
+            required=_("退回时请填写审核意见，说明需要修改的地方。"),
+        )
+    except ValidationError as exc:
+        raise ValidationError({"comment": exc.message_dict["review_comment"]}) from None
     entry.status = EntryStatus.RETURNED
     entry.reviewed_by = user
     entry.reviewed_at = timezone.now()
-    entry.review_comment = comment[:2000]
+    entry.review_comment = comment
 
 
 def reopen(entry: ReviewedEntry, *, user: AnyUser) -> None:
@@ -197,6 +205,50 @@ def check_year(plan: Plan, year: Any, today: datetime.date | None = None) -> int
     return year
 
 
+class _Unset:
+    """A field the client did not send: an update keeps the stored value (a partial update)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Any = _Unset()
+
+
+def field_limit(model: type[models.Model], name: str) -> int:
+    """A text field's length limit: its one home is the model field; forms, API, Excel and services read it here."""
+    limit = model._meta.get_field(name).max_length  # type: ignore[union-attr]
+    if limit is None:
+        raise ValueError(f"{model.__name__}.{name} has no max_length")
+    return int(limit)
+
+
+def check_text(raw: Any, *, model: type[models.Model], field_name: str, label: str, required: str = "") -> str:
+    """Text as typed, stripped; longer than the model field allows is refused (never cut)."""
+    text = str(raw if raw is not None else "").strip()
+    if required and not text:
+        raise ValidationError({field_name: [required]})
+    limit = field_limit(model, field_name)
+    if len(text) > limit:
+        raise ValidationError(
+            {
+                field_name: [
+                    _("%(label)s最多 %(limit)d 字，现为 %(length)d 字，请删减后再保存。")
+                    % {"label": label, "limit": limit, "length": len(text)}
+                ]
+            }
+        )
+    return text
+
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．－，", "0123456789.-,")
+# A comma is a thousands separator only between groups of exactly three digits: 1,200 or 12,345.67.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
 def parse_decimal(
     raw: Any,
     *,
@@ -206,22 +258,36 @@ def parse_decimal(
     maximum: Decimal | None = None,
     label: str = "",
 ) -> Decimal:
-    """A number as a person types it ('95.5', ' 1,200 ', '９５'), checked the same way everywhere."""
-    text = str(raw if raw is not None else "").strip().replace(",", "").replace("，", "")
-    # Full-width digits and point, as typed with a Chinese input method.
-    text = text.translate(str.maketrans("０１２３４５６７８９．－", "0123456789.-"))
+    """A number as a person types it ('95.5', ' 1,200 ', '９５'), checked the same way everywhere.
+
+    Never guessed: '95,8' is refused (is it 95.8 or 958?), and '84.9900' has two decimal places, not four.
+    """
+    # Full-width digits, point and comma, as typed with a Chinese input method.
+    text = str(raw if raw is not None else "").strip().translate(_FULL_WIDTH)
     if text.endswith("%"):
         text = text[:-1].strip()
     label = label or _("数值")
     if not text:
         raise ValidationError({field_name: [_("请填写%(label)s。") % {"label": label}]})
+    if "," in text:
+        if not _GROUPED.fullmatch(text):
+            raise ValidationError(
+                {
+                    field_name: [
+                        _("“%(raw)s”中的逗号只能用作千位分隔符（如 1,200）；小数请用小数点，例如 95.8。")
+                        % {"raw": str(raw)[:30]}
+                    ]
+                }
+            )
+        text = text.replace(",", "")
     try:
         number = Decimal(text)
     except InvalidOperation:
         raise ValidationError({field_name: [_("“%(raw)s”不是有效的数字。") % {"raw": str(raw)[:30]}]}) from None
     if not number.is_finite():
         raise ValidationError({field_name: [_("“%(raw)s”不是有效的数字。") % {"raw": str(raw)[:30]}]})
-    exponent = number.as_tuple().exponent
+    # Trailing zeros are not decimal places: 84.9900 is 84.99 (the API returns values with four places).
+    exponent = number.normalize().as_tuple().exponent
     places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     if places > decimal_places:
         message = (

@@ -89,6 +89,13 @@ def make_user(username: str, *roles: str, units: tuple[str, ...] = (), regions: 
     return user
 
 
+def api_token(user) -> str:  # type: ignore[no-untyped-def]
+    """A new API token for `user` (as POST /api/v1/auth/token/ would issue): the key to send as `Token <key>`."""
+    from knox.models import AuthToken
+
+    return AuthToken.objects.create(user)[1]
+
+
 @pytest.fixture
 def alice(db):  # type: ignore[no-untyped-def]
     """填报员 of 市教育局: every 市教育局-led indicator in every region, and its tasks."""

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from indicators.models import Flag, Indicator, IndicatorStatus, IndicatorValue
-from planning.api.serializers import STATUS_LABELS, AssessmentFields, EvidenceSerializer, NumberText
+from planning.api.serializers import (
+    CHANGED_HELP,
+    DETAIL_HELP,
+    DISPLAY_STATUS_FIELD,
+    AssessmentFields,
+    EvidenceSerializer,
+    IdField,
+    NumberText,
+    StrictInput,
+    StrictIntegerField,
+)
+from planning.assessment import DISPLAY_LABELS
+from planning.workflow import field_limit
 from regions.models import Region
 
 
@@ -51,6 +64,7 @@ class IndicatorSerializer(AssessmentFields, serializers.ModelSerializer):
 
 class RegionAssessmentSerializer(serializers.ModelSerializer):
     region_name = serializers.CharField(source="region.name", read_only=True)
+    status = serializers.SerializerMethodField(help_text="进度状态代码（achieved_early = 提前实现）")
     status_label = serializers.SerializerMethodField()
 
     class Meta:
@@ -73,10 +87,12 @@ class RegionAssessmentSerializer(serializers.ModelSerializer):
             "forecast_meets_target",
         ]
 
+    @extend_schema_field(DISPLAY_STATUS_FIELD)
+    def get_status(self, obj: IndicatorStatus) -> str:
+        return obj.display
+
     def get_status_label(self, obj: IndicatorStatus) -> str:
-        if obj.status == "achieved" and obj.latest_year is not None and obj.latest_year < obj.indicator.target_year:
-            return "提前实现"
-        return str(STATUS_LABELS[obj.status])
+        return DISPLAY_LABELS[obj.display]
 
 
 class SeriesPointSerializer(serializers.Serializer):
@@ -138,24 +154,65 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
         ]
 
 
-class IndicatorValueWriteSerializer(serializers.Serializer):
+INDICATOR_VALUE_READ_ONLY = frozenset(
+    {
+        "id",
+        "indicator",
+        "region",
+        "year",
+        "status",
+        "status_label",
+        "revision",
+        "approved_value",
+        "review_comment",
+        "is_demo",
+        "created_by",
+        "updated_by",
+        "created_at",
+        "updated_at",
+        "submitted_at",
+        "approved_at",
+        "evidence",
+    }
+)
+
+
+class IndicatorValueWriteSerializer(StrictInput):
     value = NumberText(max_length=40, help_text='数值，如 "95.6" 或 95.6（不超过指标规定的小数位数）')
-    source = serializers.CharField(max_length=200, allow_blank=True, required=False, help_text="数据来源")
-    note = serializers.CharField(max_length=20000, allow_blank=True, required=False, help_text="说明")
+    source = serializers.CharField(
+        max_length=field_limit(IndicatorValue, "source"), allow_blank=True, required=False, help_text="数据来源"
+    )
+    note = serializers.CharField(
+        max_length=field_limit(IndicatorValue, "note"), allow_blank=True, required=False, help_text="说明"
+    )
     outlier_note = serializers.CharField(
-        max_length=5000, allow_blank=True, required=False, help_text="变动超过规划期全部目标差距时必填的确认说明"
+        max_length=field_limit(IndicatorValue, "outlier_note"),
+        allow_blank=True,
+        required=False,
+        help_text="变动超过规划期全部目标差距时必填的确认说明",
     )
 
 
 class IndicatorValueCreateSerializer(IndicatorValueWriteSerializer):
-    indicator = serializers.PrimaryKeyRelatedField(queryset=Indicator.objects.all(), help_text="指标 id")
-    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all(), help_text="区域 id（全市也是一个区域）")
-    year = serializers.IntegerField(help_text="年度，规划期内且不晚于今年")
+    indicator = IdField(queryset=Indicator.objects.all(), help_text="指标 id")
+    region = IdField(queryset=Region.objects.all(), help_text="区域 id（全市也是一个区域）")
+    year = StrictIntegerField(help_text="年度，规划期内且不晚于今年")
 
 
 class IndicatorValueUpdateSerializer(IndicatorValueWriteSerializer):
-    value = NumberText(max_length=40, required=False)
-    version = serializers.IntegerField(help_text="读取时的版本号；他人已修改时返回 409")
+    """PUT and PATCH: only `version` is required; fields left out keep their stored values."""
+
+    read_only_names = INDICATOR_VALUE_READ_ONLY
+    value = NumberText(max_length=40, required=False, help_text="数值；不提供则保留原值")
+    version = StrictIntegerField(min_value=0, help_text="读取时的版本号；他人已修改时返回 409")
+
+
+class IndicatorValueWriteResultSerializer(IndicatorValueSerializer):
+    changed = serializers.BooleanField(read_only=True, help_text=CHANGED_HELP)
+    detail = serializers.CharField(read_only=True, help_text=DETAIL_HELP)
+
+    class Meta(IndicatorValueSerializer.Meta):
+        fields = [*IndicatorValueSerializer.Meta.fields, "changed", "detail"]
 
 
 class FlagSerializer(serializers.ModelSerializer):
@@ -203,12 +260,3 @@ class StatusSummarySerializer(serializers.Serializer):
     tasks = StatusCountSerializer(many=True, help_text="任务按状态计数")
     flagged = FlagSerializer(many=True, help_text="未解除的进度预警（约束性优先，最多 50 条）")
     flagged_total = serializers.IntegerField(help_text="未解除的进度预警总数")
-
-
-class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"})
-
-
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()

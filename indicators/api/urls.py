@@ -1,7 +1,9 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from .views import FlagViewSet, IndicatorValueViewSet, IndicatorViewSet, StatusView, TokenView
+from config.tokens import RevokeAllTokensView, TokenView
+
+from .views import FlagViewSet, IndicatorValueViewSet, IndicatorViewSet, StatusView
 
 router = SimpleRouter()
 router.register("indicators", IndicatorViewSet, basename="indicator")
@@ -10,6 +12,7 @@ router.register("flags", FlagViewSet, basename="flag")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
+    path("auth/token/revoke-all/", RevokeAllTokensView.as_view(), name="token-revoke-all"),
     path("status/", StatusView.as_view(), name="status"),
     path("", include("planning.api.urls")),
     path("", include("regions.api.urls")),

@@ -5,17 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import authenticate
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,7 +21,6 @@ from indicators import services
 from indicators.filtersets import FlagFilterSet, IndicatorFilterSet, IndicatorValueFilterSet
 from indicators.models import Flag, Indicator, IndicatorValue, IndicatorValueEvidence
 from indicators.selectors import (
-    count_display,
     flags_visible_to,
     in_display_order,
     indicator_values_visible_to,
@@ -34,13 +29,14 @@ from indicators.selectors import (
     open_flags_in_order,
     statuses_visible_to,
 )
-from planning.api.serializers import ReturnSerializer, TransitionSerializer
-from planning.api.views import YEAR_PARAMETER, api_user, year_param
+from planning.api.serializers import ReturnSerializer, TransitionSerializer, write_result
+from planning.api.views import YEAR_PARAMETER, api_user, list_year
+from planning.assessment import count_display
 from planning.caching import cached_response
 from planning.models import Plan, TaskStatus
-from planning.selectors import tasks_visible_to
+from planning.selectors import chosen_plan, chosen_region, chosen_year, default_plan, default_region, tasks_visible_to
 from planning.services import evidence_add
-from planning.workflow import Channel
+from planning.workflow import UNSET, Channel
 from regions.models import Region
 
 from .serializers import (
@@ -50,46 +46,30 @@ from .serializers import (
     IndicatorValueCreateSerializer,
     IndicatorValueSerializer,
     IndicatorValueUpdateSerializer,
+    IndicatorValueWriteResultSerializer,
     StatusSummarySerializer,
-    TokenRequestSerializer,
-    TokenSerializer,
 )
 
-REGION_PARAMETER = OpenApiParameter("region", OpenApiTypes.INT, description="判定所属区域 id（默认规划的全市）")
+REGION_PARAMETER = OpenApiParameter(
+    "region",
+    OpenApiTypes.INT,
+    description="判定所属区域 id（默认规划的全市；不能查看全市的用户默认为其范围内的第一个区域）。"
+    "不在您查看范围内的区域返回 404，不在规划范围内的返回 400。",
+)
 
 
-class TokenView(APIView):
-    """用户名和密码换取 API 令牌。"""
-
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
-    throttle_scope = "token"
-
-    @extend_schema(
-        summary="取得 API 令牌",
-        request=TokenRequestSerializer,
-        responses={200: TokenSerializer},
-        examples=[
-            OpenApiExample("登录", value={"username": "edu_entry", "password": "（您的密码）"}, request_only=True)
-        ],
-        auth=[],
-    )
-    def post(self, request: Request) -> Response:
-        serializer = TokenRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = authenticate(
-            request._request,
-            username=serializer.validated_data["username"],
-            password=serializer.validated_data["password"],
-        )
-        if user is None or not user.is_active:
-            return Response({"non_field_errors": [_("用户名或密码不正确。")]}, status=status.HTTP_400_BAD_REQUEST)
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
-
-
-def region_param(request: Request) -> int | None:
-    return parse_id(request.query_params.get("region", ""))
+def list_region(request: Request) -> int | None:
+    """The region whose assessment a list shows: the one asked for (in the person's view, else 404), else the person's
+    default in the plan asked for (or the default plan); None means each item's own plan region."""
+    user = api_user(request)
+    plan = Plan.objects.filter(pk=parse_id(request.query_params.get("plan")) or 0).first() or default_plan()
+    if plan is None:
+        return None
+    raw = request.query_params.get("region")
+    if raw in (None, ""):
+        region = default_region(user, plan)
+        return None if region is None or region.pk == plan.region_id else region.pk
+    return chosen_region(user, plan, raw).pk
 
 
 @extend_schema_view(
@@ -109,7 +89,9 @@ class IndicatorViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Indicator]:
         queryset = indicators_visible_to(api_user(self.request)).select_related("plan", "lead_unit")
-        return indicators_with_assessment(queryset, year=year_param(self.request), region_id=region_param(self.request))
+        if self.action == "retrieve" or getattr(self, "swagger_fake_view", False):
+            return queryset  # the schema generator asks for the model only
+        return indicators_with_assessment(queryset, year=list_year(self.request), region_id=list_region(self.request))
 
     def get_serializer_class(self) -> type:
         return IndicatorDetailSerializer if self.action == "retrieve" else IndicatorSerializer
@@ -119,18 +101,19 @@ class IndicatorViewSet(viewsets.ReadOnlyModelViewSet):
         return cached_response(request, lambda: super(IndicatorViewSet, self).list(request, *args, **kwargs))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        indicator = self.get_object()
-        year = year_param(request) or indicator.plan.period_end_year
-        wanted_region = region_param(request)
-        if wanted_region is not None and not indicator.plan.area_regions().filter(pk=wanted_region).exists():
-            return Response({"region": [_("该区域不在规划范围内。")]}, status=status.HTTP_400_BAD_REQUEST)
+        found = self.get_object()
+        user = api_user(request)
+        plan = found.plan
+        year = chosen_year(request.query_params.get("year"), years=plan.years, default=plan.period_end_year, plan=plan)
+        region = chosen_region(user, plan, request.query_params.get("region"))
+        indicator = indicators_with_assessment(self.get_queryset(), year=year, region_id=region.pk).get(pk=found.pk)
         regions = list(
             statuses_visible_to(api_user(request))
             .filter(indicator=indicator, as_of_year=year)
             .select_related("region", "indicator")
             .order_by("region__order")
         )
-        region_id = wanted_region or indicator.plan.region_id
+        region_id = region.pk
         approved = dict(
             indicator_values_visible_to(api_user(request))
             .filter(indicator=indicator, region_id=region_id, approved_value__isnull=False)
@@ -181,7 +164,9 @@ FLAGGED_SHOWN = 50  # the rest are paginated on /api/v1/flags/
     description="所选规划、年度、区域的指标和任务按状态计数，以及未解除的进度预警（约束性优先，最多 50 条；"
     "flagged_total 为总数，完整列表见 /api/v1/flags/?state=open&kind=lag&plan=…）。",
     parameters=[
-        OpenApiParameter("plan", OpenApiTypes.INT, description="规划 id（默认“十四五”教育发展规划）"),
+        OpenApiParameter(
+            "plan", OpenApiTypes.INT, description="规划 id（默认：规划期包含今年的规划；都不包含时为最近结束的规划）"
+        ),
         YEAR_PARAMETER,
         REGION_PARAMETER,
     ],
@@ -193,36 +178,18 @@ class StatusView(APIView):
 
     def summary(self, request: Request) -> Response:
         user = api_user(request)
-        plans = Plan.objects.exclude(region__isnull=True)
-        raw_plan = request.query_params.get("plan", "")
-        if raw_plan:
-            plan_id = parse_id(raw_plan)
-            if plan_id is None:
-                return Response({"plan": [_("规划应为整数 id。")]}, status=status.HTTP_400_BAD_REQUEST)
-            plan = get_object_or_404(plans, pk=plan_id)
-        else:
-            plan = plans.filter(code="leshan-edu-14fyp").first() or get_object_or_404(plans.order_by("pk")[:1])
-        year = year_param(request) or plan.period_end_year
-        if year not in plan.years:
-            return Response(
-                {
-                    "year": [
-                        _("年度应在规划期 %(a)s—%(b)s 年之内。")
-                        % {"a": plan.period_start_year, "b": plan.period_end_year}
-                    ]
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        region_id = region_param(request) or plan.region_id
-        if region_id is None or not plan.area_regions().filter(pk=region_id).exists():
-            return Response({"region": [_("该区域不在规划范围内。")]}, status=status.HTTP_400_BAD_REQUEST)
+        params = request.query_params
+        plan = chosen_plan(params.get("plan"))
+        year = chosen_year(params.get("year"), years=plan.years, default=plan.period_end_year, plan=plan)
+        region = chosen_region(user, plan, params.get("region"))
+        region_id = region.pk
         indicators = indicators_with_assessment(
             indicators_visible_to(user).filter(plan=plan), year=year, region_id=region_id
         )
         task_rows = TaskStatus.objects.filter(
             task__in=tasks_visible_to(user).filter(plan=plan), as_of_year=year, target__isnull=True
         )
-        flags = open_flags_in_order(user, plan)
+        flags = open_flags_in_order(user, plan, region)
 
         def counts(rows: Any) -> list[dict[str, Any]]:
             return [{"status": key, "label": label, "count": n} for key, label, n in count_display(rows)]
@@ -259,6 +226,13 @@ class FlagViewSet(viewsets.ReadOnlyModelViewSet):
         return flags_visible_to(api_user(self.request)).select_related("indicator", "task", "region", "lead_unit")
 
 
+def _value_input(data: dict[str, Any]) -> services.IndicatorValueInput:
+    """What the client sent; fields it left out stay UNSET (the service keeps their stored values)."""
+    return services.IndicatorValueInput(
+        **{name: data.get(name, UNSET) for name in ("value", "source", "note", "outlier_note")}
+    )
+
+
 VALUE_EXAMPLE = OpenApiExample(
     "学前教育毛入园率（全市，2024年）",
     value={"indicator": 2, "region": 1, "year": 2024, "value": "95.8", "source": "2024年教育事业统计年报"},
@@ -276,14 +250,14 @@ VALUE_EXAMPLE = OpenApiExample(
         examples=[VALUE_EXAMPLE],
     ),
     update=extend_schema(
-        summary="修改草稿（需提供 version）",
+        summary="修改草稿（需提供 version；与 PATCH 相同，未提供的字段保留原值）",
         request=IndicatorValueUpdateSerializer,
-        responses={200: IndicatorValueSerializer},
+        responses={200: IndicatorValueWriteResultSerializer},
     ),
     partial_update=extend_schema(
-        summary="修改草稿的部分字段（需提供 version）",
+        summary="修改草稿的部分字段（需提供 version；未提供的字段保留原值，内容不变时不产生新版本）",
         request=IndicatorValueUpdateSerializer,
-        responses={200: IndicatorValueSerializer},
+        responses={200: IndicatorValueWriteResultSerializer},
     ),
 )
 class IndicatorValueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -300,8 +274,8 @@ class IndicatorValueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
             .prefetch_related("evidence")
         )
 
-    def _respond(self, entry: IndicatorValue, code: int = status.HTTP_200_OK) -> Response:
-        return Response(IndicatorValueSerializer(self.get_queryset().get(pk=entry.pk)).data, status=code)
+    def _respond(self, entry: IndicatorValue, code: int = status.HTTP_200_OK, **extra: Any) -> Response:
+        return Response({**IndicatorValueSerializer(self.get_queryset().get(pk=entry.pk)).data, **extra}, status=code)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = IndicatorValueCreateSerializer(data=request.data)
@@ -312,45 +286,23 @@ class IndicatorValueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
             region=data["region"],
             year=data["year"],
             user=api_user(request),
-            data=services.IndicatorValueInput(
-                value=data["value"],
-                source=data.get("source", ""),
-                note=data.get("note", ""),
-                outlier_note=data.get("outlier_note", ""),
-            ),
+            data=_value_input(data),
             channel=Channel.API,
         )
         return self._respond(entry, status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         entry = self.get_object()
-        partial = kwargs.get("partial", False)
-        serializer = IndicatorValueUpdateSerializer(data=request.data, partial=partial)
+        serializer = IndicatorValueUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if "version" not in data:
-            return Response(
-                {"version": [_("请提供读取时的 version（版本号），以免覆盖他人的修改。")]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        if not partial and "value" not in data:
-            return Response({"value": [_("请填写数值。")]}, status=status.HTTP_400_BAD_REQUEST)
         saved = services.indicator_value_update(
-            entry=entry,
-            version=data["version"],
-            user=api_user(request),
-            channel=Channel.API,
-            data=services.IndicatorValueInput(
-                value=data.get("value", f"{entry.value.normalize():f}"),
-                source=data.get("source", entry.source),
-                note=data.get("note", entry.note),
-                outlier_note=data.get("outlier_note", entry.outlier_note),
-            ),
+            entry=entry, version=data["version"], user=api_user(request), channel=Channel.API, data=_value_input(data)
         )
-        return self._respond(saved)
+        return self._respond(saved, **write_result(saved, serializer.ignored))
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.update(request, *args, partial=True, **kwargs)
+        return self.update(request, *args, **kwargs)
 
     def _transition(self, request: Request, name: str) -> Response:
         entry = self.get_object()

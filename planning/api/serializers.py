@@ -9,6 +9,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.filters import parse_digits, parse_id
+from planning.assessment import DISPLAY_LABELS, DISPLAY_STATUSES, display_status
 from planning.models import (
     AssessmentStatus,
     Column,
@@ -22,9 +24,89 @@ from planning.models import (
     TaskTargetValue,
     Unit,
 )
+from planning.workflow import field_limit
 from regions.models import Region
 
 STATUS_LABELS = dict(AssessmentStatus.choices)
+NOT_AN_ID = "应为整数 id（如 12），不能是小数、布尔值或文本。"
+
+
+def _is_integer(data: Any) -> bool:
+    """A JSON integer (or its digits as text); 1.5, 3.0, true and "3.9" are not ids."""
+    if isinstance(data, bool):
+        return False
+    if isinstance(data, int):
+        return True
+    return isinstance(data, str) and parse_id(data) is not None
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer that is never truncated: DRF's own accepts 3.0 and would take int() of other numbers."""
+
+    default_error_messages = {"invalid": "应为整数。"}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not (isinstance(data, int) or (isinstance(data, str) and _digits(data))):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _digits(text: str) -> bool:
+    body = text.strip()
+    return parse_digits(body.removeprefix("-"), max_digits=18) is not None
+
+
+class IdField(serializers.PrimaryKeyRelatedField):
+    """A related object's id: an integer, never a number that would be rounded onto another row."""
+
+    default_error_messages = {
+        "incorrect_type": NOT_AN_ID,
+        "does_not_exist": "id 为 {pk_value} 的对象不存在。",
+    }
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not _is_integer(data):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(int(data))
+
+
+class StrictInput(serializers.Serializer):
+    """A request body with nothing silently dropped: names the resource does not have are a 400.
+
+    Read-only names of the resource (`read_only_names`, e.g. what a GET returned) are accepted and ignored, and the
+    answer says they were (`ignored` after validation).
+    """
+
+    read_only_names: frozenset[str] = frozenset()
+    ignored: list[str]
+
+    def to_internal_value(self, data: Any) -> Any:
+        sent = set(data) if isinstance(data, dict) else set()
+        unknown = sorted(sent - set(self.fields) - self.read_only_names)
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    name: ["没有这个字段（可提交的字段：{}）。".format("、".join(self.writable_names()))]
+                    for name in unknown
+                }
+            )
+        self.ignored = sorted((sent - set(self.fields)) & self.read_only_names)
+        return super().to_internal_value({k: v for k, v in data.items() if k in self.fields})
+
+    def writable_names(self) -> list[str]:
+        return [name for name, f in self.fields.items() if not f.read_only]
+
+
+CHANGED_HELP = "是否保存了新版本（内容与当前版本相同时为 false，版本号不变）"
+DETAIL_HELP = "说明（中文）：保存为第几版，或为何未保存新版本、忽略了哪些只读字段"
+
+
+def write_result(entry: Any, ignored: list[str]) -> dict[str, Any]:
+    changed = getattr(entry, "changed", True)
+    parts = [f"已保存为第 {entry.version} 版。" if changed else f"内容与当前第 {entry.version} 版相同，未保存新版本。"]
+    if ignored:
+        parts.append("已忽略只读字段：{}。".format("、".join(ignored)))
+    return {"changed": changed, "detail": "".join(parts)}
 
 
 @extend_schema_field({"oneOf": [{"type": "number"}, {"type": "string"}], "example": "95.6"})
@@ -111,16 +193,17 @@ class ResponsibilitySerializer(serializers.ModelSerializer):
         fields = ["unit", "unit_name", "role", "role_label", "basis", "basis_label", "source"]
 
 
-class AssessmentFields(serializers.Serializer):
-    """The latest stored assessment, flattened onto the item (annotated by the view)."""
+DISPLAY_STATUS_FIELD = serializers.ChoiceField(choices=DISPLAY_STATUSES, allow_null=True, help_text="进度状态代码")
 
-    status = serializers.ChoiceField(
-        choices=AssessmentStatus.choices,
-        source="assessment_status",
-        read_only=True,
-        allow_null=True,
-        help_text="进度状态代码",
-    )
+
+class AssessmentFields(serializers.Serializer):
+    """The latest stored assessment, flattened onto the item (annotated by the view).
+
+    `status` uses the display vocabulary of planning.assessment (achieved_early = 提前实现), the same codes the
+    `status` filter takes; null when never computed.
+    """
+
+    status = serializers.SerializerMethodField(help_text="进度状态代码（与 status 筛选参数相同的取值）")
     status_label = serializers.SerializerMethodField(help_text="进度状态（中文）")
     latest_year = serializers.IntegerField(source="assessment_latest_year", read_only=True, allow_null=True)
     latest_value = serializers.DecimalField(
@@ -170,14 +253,16 @@ class AssessmentFields(serializers.Serializer):
         source="assessment_forecast_meets_target", read_only=True, allow_null=True
     )
 
-    def get_status_label(self, obj: Any) -> str | None:
+    @extend_schema_field(DISPLAY_STATUS_FIELD)
+    def get_status(self, obj: Any) -> str | None:
         status = getattr(obj, "assessment_status", None)
         if status is None:
             return None
-        latest = obj.assessment_latest_year
-        if status == AssessmentStatus.ACHIEVED and latest is not None and latest < self._target_year(obj):
-            return "提前实现"
-        return str(STATUS_LABELS[status])
+        return display_status(status, obj.assessment_latest_year, self._target_year(obj))
+
+    def get_status_label(self, obj: Any) -> str | None:
+        status = self.get_status(obj)
+        return None if status is None else DISPLAY_LABELS[status]
 
     def _target_year(self, obj: Any) -> int:
         return int(getattr(obj, "target_year", None) or obj.plan.period_end_year)
@@ -270,40 +355,92 @@ class TaskProgressSerializer(serializers.ModelSerializer):
         ]
 
 
-class AmountInputSerializer(serializers.Serializer):
-    target = serializers.IntegerField(help_text="量化目标 id（见任务的 targets）")
+class AmountInputSerializer(StrictInput):
+    target = StrictIntegerField(help_text="量化目标 id（见任务的 targets）")
     amount = NumberText(max_length=40, help_text='本年完成量，如 "3" 或 3')
 
 
-class TaskProgressWriteSerializer(serializers.Serializer):
-    narrative = serializers.CharField(required=False, allow_blank=True, max_length=20000, help_text="本年度工作进展")
+TASK_PROGRESS_READ_ONLY = frozenset(
+    {
+        "id",
+        "task",
+        "year",
+        "region",
+        "status",
+        "status_label",
+        "revision",
+        "approved_percent",
+        "approved_passed",
+        "review_comment",
+        "created_by",
+        "updated_by",
+        "created_at",
+        "updated_at",
+        "submitted_at",
+        "approved_at",
+        "evidence",
+    }
+)
+
+
+class TaskProgressWriteSerializer(StrictInput):
+    narrative = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=field_limit(TaskProgress, "narrative"),
+        help_text="本年度工作进展",
+    )
     percent = NumberText(
         required=False, allow_blank=True, allow_null=True, max_length=40, help_text="定性任务的完成百分比（0—100）"
     )
     passed = serializers.BooleanField(required=False, allow_null=True, help_text="区域达标任务：是否已通过验收/评估")
-    amounts = AmountInputSerializer(many=True, required=False, help_text="量化任务各目标的本年完成量")
+    amounts = AmountInputSerializer(
+        many=True, required=False, help_text="量化任务各目标的本年完成量；修改时未列出的目标保留原值"
+    )
+
+    def validate_amounts(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        targets = [row["target"] for row in rows]
+        repeated = sorted({t for t in targets if targets.count(t) > 1})
+        if repeated:
+            raise serializers.ValidationError(
+                "量化目标 {} 出现了不止一次。".format("、".join(str(t) for t in repeated))
+            )
+        return rows
 
 
 class TaskProgressCreateSerializer(TaskProgressWriteSerializer):
-    task = serializers.PrimaryKeyRelatedField(queryset=Task.objects.all(), help_text="任务 id")
-    year = serializers.IntegerField(help_text="年度，规划期内且不晚于今年")
-    region = serializers.PrimaryKeyRelatedField(
+    task = IdField(queryset=Task.objects.all(), help_text="任务 id")
+    year = StrictIntegerField(help_text="年度，规划期内且不晚于今年")
+    region = IdField(
         queryset=Region.objects.all(), required=False, allow_null=True, help_text="区域 id（仅区域达标任务）"
     )
 
 
 class TaskProgressUpdateSerializer(TaskProgressWriteSerializer):
-    version = serializers.IntegerField(help_text="读取时的版本号；他人已修改时返回 409")
+    """PUT and PATCH: only `version` is required; fields left out keep their stored values."""
+
+    read_only_names = TASK_PROGRESS_READ_ONLY
+    version = StrictIntegerField(min_value=0, help_text="读取时的版本号；他人已修改时返回 409")
 
 
-class TransitionSerializer(serializers.Serializer):
-    version = serializers.IntegerField(
-        required=False, help_text="读取时的版本号（可选；提供时核对，避免误操作他人刚修改的填报）"
+class TaskProgressWriteResultSerializer(TaskProgressSerializer):
+    changed = serializers.BooleanField(read_only=True, help_text=CHANGED_HELP)
+    detail = serializers.CharField(read_only=True, help_text=DETAIL_HELP)
+
+    class Meta(TaskProgressSerializer.Meta):
+        fields = [*TaskProgressSerializer.Meta.fields, "changed", "detail"]
+
+
+class TransitionSerializer(StrictInput):
+    version = StrictIntegerField(
+        min_value=0, required=False, help_text="读取时的版本号（可选；提供时核对，避免误操作他人刚修改的填报）"
     )
 
 
 class ReturnSerializer(TransitionSerializer):
-    comment = serializers.CharField(allow_blank=True, max_length=2000, help_text="退回意见（必填）")
+    comment = serializers.CharField(
+        allow_blank=True, max_length=field_limit(TaskProgress, "review_comment"), help_text="退回意见（必填）"
+    )
 
 
 ENTRY_STATUS_CHOICES = EntryStatus.choices

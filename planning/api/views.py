@@ -6,7 +6,7 @@ from typing import Any
 
 import django_filters
 from django.contrib.auth.models import User
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Min, Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
@@ -15,11 +15,18 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.filters import ID_LOOKUP_REGEX, IdChoiceFilter, IdNumberFilter, YearFilter, parse_year
+from config.filters import (
+    ID_LOOKUP_REGEX,
+    IdChoiceFilter,
+    IdNumberFilter,
+    YearFilter,
+    display_status_condition,
+    parse_id,
+)
 from planning import services
+from planning.assessment import DISPLAY_STATUSES
 from planning.filtersets import TaskProgressFilterSet
 from planning.models import (
-    AssessmentStatus,
     Column,
     Initiative,
     Plan,
@@ -28,8 +35,8 @@ from planning.models import (
     TaskProgress,
     Unit,
 )
-from planning.selectors import task_progress_visible_to, tasks_visible_to, tasks_with_assessment
-from planning.workflow import Channel
+from planning.selectors import chosen_year, task_progress_visible_to, tasks_visible_to, tasks_with_assessment
+from planning.workflow import UNSET, Channel
 
 from .serializers import (
     ColumnSerializer,
@@ -39,9 +46,11 @@ from .serializers import (
     TaskProgressCreateSerializer,
     TaskProgressSerializer,
     TaskProgressUpdateSerializer,
+    TaskProgressWriteResultSerializer,
     TaskSerializer,
     TransitionSerializer,
     UnitSerializer,
+    write_result,
 )
 
 YEAR_PARAMETER = OpenApiParameter(
@@ -53,8 +62,17 @@ def api_user(request: Request) -> User:
     return request.user
 
 
-def year_param(request: Request) -> int | None:
-    return parse_year(request.query_params.get("year", ""))
+def list_year(request: Request) -> int | None:
+    """`?year=` of a list: within the period of the plan asked for (`?plan=`), or of any plan; None when not given."""
+    raw = request.query_params.get("year")
+    if raw in (None, ""):
+        return None
+    plan = Plan.objects.filter(pk=parse_id(request.query_params.get("plan")) or 0).first()
+    if plan is not None:
+        return chosen_year(raw, years=plan.years, default=plan.period_end_year, plan=plan)
+    span = Plan.objects.aggregate(first=Min("period_start_year"), last=Max("period_end_year"))
+    years = range(span["first"], span["last"] + 1) if span["first"] is not None else range(0)
+    return chosen_year(raw, years=years, default=0)
 
 
 @extend_schema_view(list=extend_schema(summary="规划列表"), retrieve=extend_schema(summary="规划详情"))
@@ -119,9 +137,7 @@ class TaskFilterSet(django_filters.FilterSet):
     unit = IdChoiceFilter(
         field_name="responsibilities__unit", distinct=True, queryset=Unit.objects.all(), label=_("责任单位")
     )
-    status = django_filters.ChoiceFilter(
-        field_name="assessment_status", choices=AssessmentStatus.choices, label=_("进度状态")
-    )
+    status = django_filters.ChoiceFilter(choices=DISPLAY_STATUSES, method="filter_status", label=_("进度状态"))
     year = YearFilter(method="filter_noop", label=_("判定截至年度"))
 
     class Meta:
@@ -130,6 +146,16 @@ class TaskFilterSet(django_filters.FilterSet):
 
     def filter_noop(self, queryset, name, value):
         return queryset  # the year chooses which assessment is annotated (see the view)
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(
+            display_status_condition(
+                value,
+                status_field="assessment_status",
+                latest_year_field="assessment_latest_year",
+                target_year_field="plan__period_end_year",
+            )
+        )
 
 
 @extend_schema_view(
@@ -154,7 +180,7 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
                 Prefetch("responsibilities", queryset=Responsibility.objects.select_related("unit").order_by("order")),
             )
         )
-        return tasks_with_assessment(queryset, year_param(self.request))
+        return tasks_with_assessment(queryset, list_year(self.request))
 
 
 TASK_PROGRESS_EXAMPLE = OpenApiExample(
@@ -174,14 +200,14 @@ TASK_PROGRESS_EXAMPLE = OpenApiExample(
         examples=[TASK_PROGRESS_EXAMPLE],
     ),
     update=extend_schema(
-        summary="修改草稿（需提供 version）",
+        summary="修改草稿（需提供 version；与 PATCH 相同，未提供的字段保留原值）",
         request=TaskProgressUpdateSerializer,
-        responses={200: TaskProgressSerializer},
+        responses={200: TaskProgressWriteResultSerializer},
     ),
     partial_update=extend_schema(
-        summary="修改草稿的部分字段（需提供 version）",
+        summary="修改草稿的部分字段（需提供 version；未提供的字段和目标保留原值，内容不变时不产生新版本）",
         request=TaskProgressUpdateSerializer,
-        responses={200: TaskProgressSerializer},
+        responses={200: TaskProgressWriteResultSerializer},
     ),
 )
 class TaskProgressViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -199,16 +225,17 @@ class TaskProgressViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         )
 
     def _input(self, data: dict[str, Any]) -> services.TaskProgressInput:
+        """What the client sent; fields it left out stay UNSET (the service keeps their stored values)."""
         return services.TaskProgressInput(
-            narrative=data.get("narrative", ""),
-            percent=data.get("percent"),
-            passed=data.get("passed"),
+            narrative=data.get("narrative", UNSET),
+            percent=data.get("percent", UNSET),
+            passed=data.get("passed", UNSET),
             amounts={row["target"]: row["amount"] for row in data.get("amounts", [])},
         )
 
-    def _respond(self, progress: TaskProgress, code: int = status.HTTP_200_OK) -> Response:
+    def _respond(self, progress: TaskProgress, code: int = status.HTTP_200_OK, **extra: Any) -> Response:
         fresh = self.get_queryset().get(pk=progress.pk)
-        return Response(TaskProgressSerializer(fresh).data, status=code)
+        return Response({**TaskProgressSerializer(fresh).data, **extra}, status=code)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = TaskProgressCreateSerializer(data=request.data)
@@ -226,21 +253,9 @@ class TaskProgressViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         progress = self.get_object()
-        serializer = TaskProgressUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
+        serializer = TaskProgressUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        if "version" not in data:
-            return Response(
-                {"version": ["请提供读取时的 version（版本号），以免覆盖他人的修改。"]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        if kwargs.get("partial"):
-            # Fields left out keep their current values.
-            data.setdefault("narrative", progress.narrative)
-            data.setdefault("percent", None if progress.percent is None else str(progress.percent))
-            data.setdefault("passed", progress.passed)
-            current = [{"target": a.target_id, "amount": str(a.amount)} for a in progress.amounts.all()]
-            data.setdefault("amounts", current)
+        data = serializer.validated_data
         saved = services.task_progress_update(
             progress=progress,
             version=data["version"],
@@ -248,10 +263,10 @@ class TaskProgressViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             user=api_user(request),
             channel=Channel.API,
         )
-        return self._respond(saved)
+        return self._respond(saved, **write_result(saved, serializer.ignored))
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.update(request, *args, partial=True, **kwargs)
+        return self.update(request, *args, **kwargs)
 
     def _transition(self, request: Request, name: str, serializer_class: type = TransitionSerializer) -> Response:
         progress = self.get_object()

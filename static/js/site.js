@@ -4,4 +4,14 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
   });
+  // Another plan has its own years and regions: once the plan changes, the year and region chosen for the old
+  // plan are not sent (disabled fields are not submitted), so the new plan's defaults apply instead of a refusal.
+  document.querySelectorAll("form.board-filters select[name=plan]").forEach(function (select) {
+    select.addEventListener("change", function () {
+      ["year", "region"].forEach(function (name) {
+        var field = select.form.elements[name];
+        if (field) { field.disabled = true; }
+      });
+    });
+  });
 });

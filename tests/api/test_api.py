@@ -360,7 +360,9 @@ def test_digits_that_are_not_ascii_numbers_are_a_400_not_a_500(leo, plan, digits
 
 
 @pytest.mark.parametrize("digits", ["²", "２０２３", "9" * 5000])
-def test_pages_ignore_a_year_that_is_not_ascii_digits(client, leo, alice, plan, digits) -> None:  # type: ignore[no-untyped-def]
+def test_pages_refuse_a_year_that_is_not_ascii_digits(client, leo, alice, plan, digits) -> None:  # type: ignore[no-untyped-def]
     for user, url in ((leo, "/dashboard/"), (leo, "/dashboard/regions/"), (alice, "/my/"), (alice, "/excel/")):
         client.force_login(user)
-        assert client.get(url, {"year": digits, "page": digits}).status_code == 200, url
+        response = client.get(url, {"year": digits, "page": digits})
+        assert response.status_code == 400, url
+        assert "年度" in response.content.decode(), url

@@ -41,13 +41,11 @@ def keep_the_test_connection():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def token(db) -> str:  # type: ignore[no-untyped-def]
-    from rest_framework.authtoken.models import Token
-
-    from tests.conftest import make_user
+    from tests.conftest import api_token, make_user
 
     # Every role and the 市教育局 scope, so write operations get past the permission checks.
     user = make_user("fuzzer", "填报员", "审核员", "领导", units=("市教育局",))
-    return Token.objects.create(user=user).key
+    return api_token(user)
 
 
 def test_every_operation_is_covered() -> None:

@@ -118,8 +118,14 @@ def test_filters_live_in_the_url(leo, plan, city) -> None:  # type: ignore[no-un
     )
     none = client.get(reverse("dashboards:overview"), {"status": "regressing"}).content.decode()
     assert none.count('class="indicator-card') == 0
-    # Nonsense in the URL falls back to the defaults instead of failing.
-    assert client.get(reverse("dashboards:overview"), {"year": "abc", "plan": "999", "status": "x"}).status_code == 200
+    # A year the plan does not cover is refused with the reason, an unknown plan does not exist; a display filter
+    # that matches nothing shows everything.
+    refused = client.get(reverse("dashboards:overview"), {"year": "2031"})
+    assert refused.status_code == 400
+    assert "年度应在规划期 2021—2025 年之内" in refused.content.decode()
+    assert client.get(reverse("dashboards:overview"), {"year": "abc"}).status_code == 400
+    assert client.get(reverse("dashboards:overview"), {"plan": "999"}).status_code == 404
+    assert client.get(reverse("dashboards:overview"), {"status": "x"}).status_code == 200
 
 
 def test_the_region_matrix_links_each_cell(leo, plan, city) -> None:  # type: ignore[no-untyped-def]
@@ -138,7 +144,8 @@ def test_scope_limits_what_a_county_user_sees(bob, plan, city, muchuan) -> None:
     region_options = re.findall(r'<select id="f-region" name="region">(.*?)</select>', content, re.S)[0]
     assert "沐川县" in region_options
     assert "乐山市" not in region_options
-    assert client_for(bob).get(reverse("dashboards:overview"), {"region": city.pk}).status_code == 200
+    # A region outside the person's view is a 404, as on the API, never the default region in disguise.
+    assert client_for(bob).get(reverse("dashboards:overview"), {"region": city.pk}).status_code == 404
     indicator = plan.indicators.first()
     detail = client_for(bob).get(reverse("dashboards:indicator", args=[indicator.pk])).content.decode()
     assert "五通桥区" not in detail  # only 沐川县's row

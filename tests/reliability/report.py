@@ -64,6 +64,10 @@ LABELS = {
     "posts": "提交",
     "operations": "接口操作",
     "schema_violations": "违反 schema",
+    "bodies_tried": "尝试请求体",
+    "bodies_checked": "比较的应答",
+    "urls": "地址",
+    "perturbations": "范围外改动",
 }
 
 
@@ -87,6 +91,10 @@ NOTES = """## 各项检查做了什么、依赖哪些设置
 - **权限矩阵**（tests/security/test_authorization_matrix.py）：每个 URL 模式（新增 URL 未列入即失败）× 10 个人
   （匿名、无角色、范围内外的填报员与审核员、领导、管理员）× 每种方法，使用有效的请求内容；范围外一律 404，领导的
   写操作一律拒绝，任何不应写入的请求都不改变数据库，每次写入的历史记录都写明何人、经何途径。
+- **深或超大的请求体、错误回答**（tests/api/test_api_errors.py）：按 /api/schema/ 列出的每个写操作（含无需登录的取令牌）
+  发送嵌套 1,000 层（约 2 KB）的 JSON，以及超过 1 MiB 的请求体，均在解析前以 400 和中文说明拒绝
+  （`API_MAX_JSON_DEPTH` 默认 32 层、`API_MAX_JSON_BYTES` 默认 1 MiB，config/api.py）；路由不认的 id、未知路径、
+  CSRF 失败、415、405、406、请求过大等，/api/ 下的回答一律为 JSON 与中文说明（config/security.py）。
 - **登录与浏览器**：同一用户名在同一地址连续失败 5 次锁定 30 分钟（django-axes）；内容安全策略 `default-src 'self'`
   （django-csp），模板中没有内联脚本或样式，管理后台与接口文档在 Chromium 中无违规；生产设置通过
   `manage.py check --deploy --fail-level WARNING`（CI 中运行）。

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import make_user
+from tests.conftest import api_token, make_user
 
 from .harness import Site, serve
 
@@ -22,10 +22,8 @@ CLIENTS = 50
 
 
 def token_session(user) -> requests.Session:  # type: ignore[no-untyped-def]
-    from rest_framework.authtoken.models import Token
-
     session = requests.Session()
-    session.headers["Authorization"] = f"Token {Token.objects.get_or_create(user=user)[0].key}"
+    session.headers["Authorization"] = f"Token {api_token(user)}"
     return session
 
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from tests.conftest import make_user
+from tests.conftest import api_token, make_user
 
 from .harness import TcpProxy, database_url, serve, wait_for
 
@@ -20,8 +20,6 @@ pytestmark = pytest.mark.postgres
 
 
 def test_requests_fail_cleanly_during_a_database_outage_and_recover_after(live_plan, figure) -> None:  # type: ignore[no-untyped-def]
-    from rest_framework.authtoken.models import Token
-
     from indicators.models import IndicatorValue
     from planning.models import Plan
     from regions.models import Region
@@ -29,7 +27,7 @@ def test_requests_fail_cleanly_during_a_database_outage_and_recover_after(live_p
     make_user("leo", "领导")
     alice = make_user("alice", "填报员", units=("市教育局",))
     api = requests.Session()
-    api.headers["Authorization"] = f"Token {Token.objects.create(user=alice).key}"
+    api.headers["Authorization"] = f"Token {api_token(alice)}"
     indicator = Plan.objects.get(code="leshan-edu-14fyp").indicators.get(number=2)
     city = Region.objects.get(code="511100")
 

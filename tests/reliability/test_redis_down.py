@@ -14,7 +14,7 @@ import pytest
 import requests
 from celery import Celery
 
-from tests.conftest import make_user
+from tests.conftest import api_token, make_user
 
 from .harness import Worker, private_redis, process_env, serve, wait_for
 
@@ -24,10 +24,8 @@ ENTRIES = 10
 
 
 def token_session(user) -> requests.Session:  # type: ignore[no-untyped-def]
-    from rest_framework.authtoken.models import Token
-
     session = requests.Session()
-    session.headers["Authorization"] = f"Token {Token.objects.get_or_create(user=user)[0].key}"
+    session.headers["Authorization"] = f"Token {api_token(user)}"
     return session
 
 
