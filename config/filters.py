@@ -136,7 +136,11 @@ class StrictOrderingFilter(OrderingFilter):
                         ]
                     }
                 )
-        return super().get_ordering(request, queryset, view)
+        ordering = list(super().get_ordering(request, queryset, view) or [])
+        # A unique last key: rows that tie (flags raised together share raised_at) keep one order across pages.
+        if ordering and ordering[-1].lstrip("-") not in ("pk", "id"):
+            ordering.append("pk")
+        return ordering
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         fields = list(getattr(view, "ordering_fields", None) or [])

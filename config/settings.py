@@ -69,6 +69,12 @@ INSTALLED_APPS = [
     "regions",
     "planning",
     "indicators",
+    # Beside the domain apps, depending on them and never the other way (docs/architecture.md).
+    "dashboards",
+    "exchange",
+    "reports",
+    "demo",
+    "benchmarks",
 ]
 
 MIDDLEWARE = [

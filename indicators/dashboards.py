@@ -44,6 +44,7 @@ from .models import Attribute, FlagKind, FlagState, Indicator
 from .selectors import (
     flags_visible_to,
     in_display_order,
+    in_region,
     indicator_values_visible_to,
     indicators_visible_to,
     indicators_with_assessment,
@@ -455,7 +456,7 @@ def unit_board(request: HttpRequest) -> HttpResponse:
     flag_counts: defaultdict[int, Counter[str]] = defaultdict(Counter)
     for unit_id, kind, n in (
         flags_visible_to(request.user)
-        .filter(plan=plan, state=FlagState.OPEN)
+        .filter(in_region(board.region, plan), plan=plan, state=FlagState.OPEN)
         .values_list("lead_unit", "kind")
         .annotate(n=Count("id"))
     ):
@@ -520,7 +521,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     flags = list(
         flags_visible_to(request.user)
-        .filter(plan=plan, state=FlagState.OPEN, lead_unit=unit)
+        .filter(in_region(board.region, plan), plan=plan, state=FlagState.OPEN, lead_unit=unit)
         .select_related("indicator", "task", "region")
         .order_by("kind", "-is_binding", "year")[:200]
     )
