@@ -20,7 +20,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from config.security import csrf_failure_message
-from planning.services import DuplicateEntry
+from planning.entries import DuplicateEntry
 from planning.workflow import ConflictError, NotAllowed, NotInScope, TransitionError
 
 

@@ -16,6 +16,8 @@ from django.urls import register_converter
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
+from planning import assessment
+
 MAX_ID_DIGITS = 18
 
 
@@ -102,10 +104,8 @@ register_converter(IdConverter, "id")
 
 
 def display_status_condition(status: str, *, status_field: str, latest_year_field: str, target_year_field: str) -> Q:
-    """Rows whose shown status (planning.assessment.display_status) is `status`: 提前实现 and 已实现 are one stored
-    status split by the year it was reached, and 未填报 includes items never computed."""
-    from planning import assessment
-
+    """Rows whose shown status (planning.assessment.display_status) is `status`: reached early and reached are one
+    stored status split by the year it was reached, and "no data" includes items never computed."""
     if status == assessment.ACHIEVED_EARLY:
         return Q(**{status_field: assessment.ACHIEVED, f"{latest_year_field}__lt": F(target_year_field)})
     if status == assessment.ACHIEVED:
@@ -113,6 +113,26 @@ def display_status_condition(status: str, *, status_field: str, latest_year_fiel
     if status == assessment.NO_DATA:
         return Q(**{status_field: assessment.NO_DATA}) | Q(**{f"{status_field}__isnull": True})
     return Q(**{status_field: status})
+
+
+class DisplayStatusFilter(django_filters.ChoiceFilter):
+    """`status` in the shown vocabulary (planning.assessment.DISPLAY_STATUSES) over an annotated assessment."""
+
+    def __init__(self, *args: Any, target_year_field: str, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", assessment.DISPLAY_STATUSES)
+        super().__init__(*args, **kwargs)
+        self.target_year_field = target_year_field
+
+    def filter(self, qs: Any, value: Any) -> Any:
+        if value in self.empty_values:
+            return qs
+        condition = display_status_condition(
+            value,
+            status_field="assessment_status",
+            latest_year_field="assessment_latest_year",
+            target_year_field=self.target_year_field,
+        )
+        return qs.filter(condition)
 
 
 class StrictOrderingFilter(OrderingFilter):

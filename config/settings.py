@@ -108,7 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "planning.context_processors.navigation",
-                "indicators.context_processors.demo_banner",
+                "demo.context_processors.demo_banner",
             ],
         },
     },
@@ -307,7 +307,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Read-only API answers (indicator list, status summary) are cached this long per user and query, and dropped
-# as soon as a recompute changes what they show (planning/caching.py); 0 turns the cache off.
+# as soon as a recompute changes what they show (config/caching.py); 0 turns the cache off.
 API_CACHE_SECONDS = env.int("API_CACHE_SECONDS", default=30 if REDIS_URL else 0)
 
 # The throttles keep counts in the cache: Redis when configured (shared by all web processes).

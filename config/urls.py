@@ -6,8 +6,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from indicators.urls import dashboard_urlpatterns
-from indicators.views import home
+from config.views import home
 
 admin.site.site_header = "乐山教育规划目标跟踪系统"
 admin.site.site_title = "乐山教育规划目标跟踪系统"
@@ -37,10 +36,13 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("dashboard/", include(dashboard_urlpatterns)),
+    path("dashboard/", include("dashboards.urls")),
+    path("", include("dashboards.workbench_urls")),
     path("", include("indicators.urls")),
+    path("", include("exchange.urls")),
+    path("", include("reports.urls")),
     path("tasks/", include("planning.urls")),
-    path("api/v1/", include(("indicators.api.urls", "api"))),
+    path("api/v1/", include(("config.api_urls", "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -5,8 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from config.filters import IdChoiceFilter, IdNumberFilter, YearFilter, display_status_condition
-from planning.assessment import DISPLAY_STATUSES
+from config.filters import DisplayStatusFilter, IdChoiceFilter, IdNumberFilter, YearFilter
 from planning.models import AssessmentStatus, EntryStatus, Plan, Unit
 from regions.models import Region
 
@@ -64,9 +63,7 @@ class IndicatorFilterSet(django_filters.FilterSet):
     attribute = django_filters.ChoiceFilter(choices=Attribute.choices, label=_("属性"))
     unit = IdChoiceFilter(field_name="lead_unit", queryset=Unit.objects.all(), label=_("牵头单位"))
     column = IdNumberFilter(field_name="column__number", label=_("专栏号"))
-    status = django_filters.ChoiceFilter(
-        choices=DISPLAY_STATUSES, method="filter_status", label=_("进度状态（所选区域、截至年度）")
-    )
+    status = DisplayStatusFilter(target_year_field="target_year", label=_("进度状态（所选区域、截至年度）"))
     region = IdNumberFilter(method="keep", label=_("判定所属区域"))
     year = YearFilter(method="keep", label=_("判定截至年度"))
 
@@ -76,13 +73,3 @@ class IndicatorFilterSet(django_filters.FilterSet):
 
     def keep(self, queryset, name, value):
         return queryset  # region and year choose which assessment is annotated (see the view)
-
-    def filter_status(self, queryset, name, value):
-        return queryset.filter(
-            display_status_condition(
-                value,
-                status_field="assessment_status",
-                latest_year_field="assessment_latest_year",
-                target_year_field="target_year",
-            )
-        )

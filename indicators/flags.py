@@ -23,8 +23,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config.caching import status_changed
 from planning.assessment import LABELS
-from planning.caching import status_changed
 from planning.models import (
     AssessmentStatus,
     EntryStatus,

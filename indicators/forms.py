@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -9,6 +7,7 @@ from planning.forms import EntryFormMixin, MultipleFileField
 from planning.workflow import field_limit
 
 from .models import IndicatorValue
+from .values import IndicatorValueInput
 
 
 class IndicatorValueForm(EntryFormMixin, forms.Form):
@@ -38,5 +37,7 @@ class IndicatorValueForm(EntryFormMixin, forms.Form):
     )
     evidence = MultipleFileField(label=_("佐证材料"), help_text=_("PDF、图片或 Office 文档，单个不超过 10 MB"))
 
-    def service_input(self) -> dict[str, Any]:
-        return {k: self.cleaned_data.get(k, "") for k in ("value", "source", "note", "outlier_note")}
+    def service_input(self) -> IndicatorValueInput:
+        return IndicatorValueInput(
+            **{k: self.cleaned_data.get(k, "") for k in ("value", "source", "note", "outlier_note")}
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.conf import settings
@@ -326,86 +325,3 @@ class PendingSeriesRecompute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_id}/{self.region_id} @ {self.requested_at}"
-
-
-class ImportState(models.TextChoices):
-    REJECTED = "rejected", _("有错误，未导入")
-    PREVIEWED = "previewed", _("待确认")
-    APPLYING = "applying", _("导入中")
-    DONE = "done", _("已导入")
-    FAILED = "failed", _("导入失败，未写入")
-
-
-def import_upload_to(instance: models.Model, filename: str) -> str:
-    return f"imports/{uuid.uuid4().hex}.xlsx"
-
-
-class ImportBatch(models.Model):
-    """An uploaded 填报模板: checked as a whole, previewed, then applied on confirmation."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.CASCADE, related_name="imports"
-    )
-    file = models.FileField(_("文件"), upload_to=import_upload_to)
-    original_name = models.CharField(_("文件名"), max_length=200)
-    state = models.CharField(_("状态"), max_length=10, choices=ImportState.choices)
-    plan = models.ForeignKey(
-        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    year = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True)
-    summary = models.JSONField(_("检查结果"), default=dict)
-    result = models.JSONField(_("导入结果"), default=dict)
-    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("Excel导入")
-        verbose_name_plural = _("Excel导入")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.original_name}（{self.get_state_display()}）"
-
-
-class ReportKind(models.TextChoices):
-    ANNUAL = "annual", _("年度监测报告")
-    MIDTERM = "midterm", _("中期评估报告")
-
-
-class ReportState(models.TextChoices):
-    QUEUED = "queued", _("排队中")
-    RUNNING = "running", _("生成中")
-    DONE = "done", _("已生成")
-    FAILED = "failed", _("生成失败")
-
-
-def report_upload_to(instance: models.Model, filename: str) -> str:
-    return f"reports/{uuid.uuid4().hex}.docx"
-
-
-class Report(models.Model):
-    """A generated .docx evaluation report (年度监测报告 / 中期评估报告)."""
-
-    plan = models.ForeignKey(Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+")
-    year = models.PositiveSmallIntegerField(_("截至年度"))
-    kind = models.CharField(_("类型"), max_length=10, choices=ReportKind.choices)
-    state = models.CharField(_("状态"), max_length=10, choices=ReportState.choices, default=ReportState.QUEUED)
-    file = models.FileField(_("文件"), upload_to=report_upload_to, blank=True)
-    error = models.TextField(_("错误"), blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.CASCADE, related_name="+"
-    )
-    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("评估报告")
-        verbose_name_plural = _("评估报告")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.plan.short_title} {self.year}年{self.get_kind_display()}"
-
-    @property
-    def filename(self) -> str:
-        return f"{self.plan.short_title}{self.year}年{self.get_kind_display()}.docx".replace("“", "").replace("”", "")

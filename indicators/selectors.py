@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db import connection
+from django.db.models import F, Q, QuerySet
 
-from planning.assessment import DISPLAY_LABELS, display_status
+from planning.assessment import DISPLAY_LABELS, display_status, expected_value
 from planning.models import EntryStatus, PendingTaskRecompute, Plan, Role, TaskProgress
 from planning.roles import user_roles
 from planning.selectors import (
@@ -22,6 +24,7 @@ from planning.selectors import (
     tasks_capturable_by,
     tasks_visible_to,
     user_scope,
+    with_assessment,
 )
 from planning.workflow import exclude_own
 from regions.models import Region
@@ -137,12 +140,14 @@ class RegionPlan:
     origin: str  # "city" (the plan's own), "region" (decomposed), "default" (city's, for rates), "none"
 
     def expected(self, indicator: Indicator, year: int) -> Decimal | None:
-        """The straight path from baseline to target (时间过半、任务过半)."""
-        if self.baseline is None or self.target is None:
-            return None
-        span = indicator.target_year - indicator.baseline_year
-        elapsed = min(max(year - indicator.baseline_year, 0), span)
-        return self.baseline + (self.target - self.baseline) * Decimal(elapsed) / Decimal(span)
+        """The straight path from baseline to target (planning.assessment.expected_value)."""
+        return expected_value(
+            self.baseline,
+            self.target,
+            baseline_year=indicator.baseline_year,
+            target_year=indicator.target_year,
+            year=year,
+        )
 
 
 def region_plan(indicator: Indicator, region: Region, decomposed: IndicatorRegionTarget | None) -> RegionPlan:
@@ -429,10 +434,6 @@ def indicators_with_assessment(
     queryset: QuerySet[Indicator], *, year: int | None = None, region_id: int | None = None
 ) -> QuerySet[Indicator]:
     """Each indicator with its assessment for one region (default: the plan's own, i.e. the city)."""
-    from django.db.models import F
-
-    from planning.selectors import with_assessment
-
     as_of = year if year is not None else F("plan__period_end_year")
     where = region_id if region_id is not None else F("plan__region")
     return with_assessment(queryset, "statuses", Q(statuses__region=where, statuses__as_of_year=as_of))
@@ -454,3 +455,33 @@ def recompute_pending_count(user: AnyUser, plan: Plan, region: Region) -> int:
 def recompute_pending_regions(user: AnyUser, indicator: Indicator) -> set[int]:
     pending = PendingSeriesRecompute.objects.filter(indicator=indicator, region__in=regions_visible_to(user))
     return set(pending.values_list("region_id", flat=True))
+
+
+def demo_present() -> bool:
+    """One query (the banner asks on every page): is any generated 演示数据 row left, value or task progress?
+
+    A read of the domain's `is_demo` fields (reports state it too); generating and removing them is the demo app's.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM indicators_indicatorvalue WHERE is_demo = %s)"
+            " OR EXISTS (SELECT 1 FROM planning_taskprogress WHERE is_demo = %s) THEN 1 ELSE 0 END",
+            [True, True],
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def recompute_chunks(plan_ids: Iterable[int] | None = None) -> list[tuple[int, list[int]]]:
+    """The full recompute cut into independent pieces: each plan's regions in runs of RECOMPUTE_CHUNK_REGIONS.
+
+    Every piece touches its own status and flag rows only, so the pieces run on as many workers as there are.
+    """
+    size = max(1, settings.RECOMPUTE_CHUNK_REGIONS)
+    plans = Plan.objects.exclude(region__isnull=True).order_by("pk")
+    if plan_ids is not None:
+        plans = plans.filter(pk__in=list(plan_ids))
+    chunks = []
+    for plan in plans:
+        regions = list(plan.area_regions().values_list("pk", flat=True))
+        chunks += [(plan.pk, regions[i : i + size]) for i in range(0, len(regions), size)]
+    return chunks

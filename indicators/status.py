@@ -19,7 +19,8 @@ from typing import Any
 from django.db import DataError, connection, transaction
 from django.utils import timezone
 
-from planning.caching import status_changed
+from config.caching import status_changed
+from planning.assessment import STORED_FIELDS
 from planning.models import AssessmentStatus
 
 SCALE = 10_000  # values have at most 4 decimal places
@@ -175,19 +176,7 @@ SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
 """
 
 # The stored columns a recompute compares (and rewrites when any differs).
-COMPARED = [
-    "status",
-    "latest_year",
-    "latest_value",
-    "baseline_value",
-    "target_value",
-    "gap",
-    "completion",
-    "expected_completion",
-    "ratio",
-    "forecast_value",
-    "forecast_meets_target",
-]
+COMPARED = STORED_FIELDS
 
 _DELETE_STALE = """
 DELETE FROM indicators_indicatorstatus

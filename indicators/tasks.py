@@ -7,8 +7,11 @@ from typing import Any
 from celery import Task as CeleryTask
 from celery import chord, shared_task
 from celery.result import AsyncResult
+from django.utils import timezone
 
 from planning.tasks import TASK_OPTIONS
+
+from .selectors import recompute_chunks
 
 # The nightly job may take minutes at national scale; it is idempotent, so a redelivery is harmless.
 LONG_TASK_OPTIONS = {**TASK_OPTIONS, "soft_time_limit": 25 * 60, "time_limit": 30 * 60, "max_retries": 2}
@@ -38,10 +41,6 @@ def nightly(self: CeleryTask) -> str:
 
 def recompute_in_chunks(plan_ids: list[int] | None = None) -> AsyncResult:
     """Send the pieces of a full recompute and the step that follows them; every piece is idempotent."""
-    from django.utils import timezone
-
-    from .services import recompute_chunks
-
     header = [recompute_chunk.si(plan_id, region_ids) for plan_id, region_ids in recompute_chunks(plan_ids)]
     return chord(header)(recompute_finish.s(timezone.now().isoformat()))
 
@@ -61,18 +60,3 @@ def recompute_finish(self: CeleryTask, chunks: list[dict[str, int]], started: st
     from .services import status_recompute_finish
 
     return status_recompute_finish(started=datetime.datetime.fromisoformat(started), chunks=chunks)
-
-
-@shared_task(name="indicators.tasks.apply_import_batch", **{**LONG_TASK_OPTIONS, "max_retries": 0})
-def apply_import_batch(self: CeleryTask, batch_id: int) -> dict[str, Any]:
-    """Apply a confirmed Excel import (all or nothing); not retried: a failure is reported on the page."""
-    from .services import import_apply
-
-    return import_apply(batch_id=batch_id)
-
-
-@shared_task(name="indicators.tasks.generate_report", **{**LONG_TASK_OPTIONS, "max_retries": 0})
-def generate_report(self: CeleryTask, report_id: int) -> str:
-    from .services import report_generate
-
-    return report_generate(report_id=report_id)

@@ -6,7 +6,12 @@ of the way from baseline to target covered (completion), the share expected for 
 
 Comparisons are exact (fractions of the Decimal inputs), so a ratio of exactly 0.95 is 基本符合预期 and never
 需加快 by a rounding accident; the reported numbers are rounded to `PLACES` decimal places, half up. The bulk
-recompute in SQL (indicators.engine) follows the same rules and is checked against this function.
+recompute in SQL (indicators/status.py) and the task recompute (planning/status.py) follow the same rules and are
+checked against this function (tests/indicators/test_status_engine.py, tests/planning/test_assessment.py).
+
+This module is also the one home of the status vocabulary: the stored codes and their labels, the display statuses
+(提前实现 split from 已实现), their order and ranks, and `expected_value`, the straight path from baseline to
+target that pages, charts, reports and the Excel template draw.
 """
 
 from __future__ import annotations
@@ -44,6 +49,21 @@ LABELS = {
     NO_PLAN: "缺基期或目标",
     NO_DATA: "未填报",
 }
+# The stored assessment's columns, in this order, wherever assessments are stored, compared or flattened.
+STORED_FIELDS = [
+    "status",
+    "latest_year",
+    "latest_value",
+    "baseline_value",
+    "target_value",
+    "gap",
+    "completion",
+    "expected_completion",
+    "ratio",
+    "forecast_value",
+    "forecast_meets_target",
+]
+
 # What people see: 已实现 splits into 提前实现 when the target was reached before its year. Every page, serializer,
 # export and report reads the display vocabulary from here, in this order (the overview chart's).
 ACHIEVED_EARLY = "achieved_early"
@@ -121,6 +141,20 @@ class Assessment:
         if self.target_year is None:
             return LABELS[self.status]
         return DISPLAY_LABELS[display_status(self.status, self.latest_year, self.target_year)]
+
+
+def expected_value(
+    baseline: Decimal | None, target: Decimal | None, *, baseline_year: int, target_year: int, year: int
+) -> Decimal | None:
+    """Where the straight path from baseline to target stands in `year` (时间过半、任务过半); None without both ends.
+
+    Years before the baseline or after the target year are held at the ends.
+    """
+    if baseline is None or target is None:
+        return None
+    span = target_year - baseline_year
+    elapsed = min(max(year - baseline_year, 0), span)
+    return baseline + (target - baseline) * Decimal(elapsed) / Decimal(span)
 
 
 def to_decimal(value: Any) -> Decimal:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from config.filters import IdChoiceFilter, YearFilter
+from config.filters import DisplayStatusFilter, IdChoiceFilter, IdNumberFilter, YearFilter
 from regions.models import Region
 
-from .models import AssessmentStatus, Column, EntryStatus, Plan, Task, TaskProgress, TaskStatus, Unit
+from .models import AssessmentStatus, Column, EntryStatus, Initiative, Plan, Task, TaskProgress, TaskStatus, Unit
 
 
 class TaskStatusFilterSet(django_filters.FilterSet):
@@ -41,3 +41,37 @@ class TaskProgressFilterSet(django_filters.FilterSet):
     class Meta:
         model = TaskProgress
         fields = ["plan", "column", "unit", "region", "year", "status", "task"]
+
+
+class InitiativeFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Initiative
+        fields = ["plan", "group_title"]
+
+
+class UnitFilterSet(django_filters.FilterSet):
+    plan = IdNumberFilter(method="filter_plan", label=_("规划（在该规划中承担任务的单位）"))
+
+    class Meta:
+        model = Unit
+        fields = ["plan"]
+
+    def filter_plan(self, queryset, name, value):
+        return queryset.filter(responsibilities__task__plan=value).distinct()
+
+
+class TaskFilterSet(django_filters.FilterSet):
+    plan = IdChoiceFilter(queryset=Plan.objects.all(), label=_("规划"))
+    column = IdNumberFilter(field_name="column__number", label=_("专栏号"))
+    unit = IdChoiceFilter(
+        field_name="responsibilities__unit", distinct=True, queryset=Unit.objects.all(), label=_("责任单位")
+    )
+    status = DisplayStatusFilter(target_year_field="plan__period_end_year", label=_("进度状态"))
+    year = YearFilter(method="filter_noop", label=_("判定截至年度"))
+
+    class Meta:
+        model = Task
+        fields = ["plan", "initiative", "column", "unit", "status", "year"]
+
+    def filter_noop(self, queryset, name, value):
+        return queryset  # the year chooses which assessment is annotated (see the view)

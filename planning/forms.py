@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import Task, TaskProgress
+from .progress import TaskProgressInput
 from .workflow import field_limit
 
 
@@ -81,14 +82,14 @@ class TaskProgressForm(EntryFormMixin, forms.Form):
     def amount_fields(self) -> list[tuple[Any, forms.BoundField]]:
         return [(t, self[f"amount_{t.pk}"]) for t in self.task.quantity_targets]
 
-    def service_input(self) -> dict[str, Any]:
+    def service_input(self) -> TaskProgressInput:
         data = self.cleaned_data
-        return {
-            "narrative": data.get("narrative", ""),
-            "percent": data.get("percent"),
-            "passed": {"yes": True, "no": False}.get(data.get("passed") or ""),
-            "amounts": {t.pk: data.get(f"amount_{t.pk}") for t in self.task.quantity_targets},
-        }
+        return TaskProgressInput(
+            narrative=data.get("narrative", ""),
+            percent=data.get("percent"),
+            passed={"yes": True, "no": False}.get(data.get("passed") or ""),
+            amounts={t.pk: data.get(f"amount_{t.pk}") for t in self.task.quantity_targets},
+        )
 
 
 class ReturnForm(forms.Form):

@@ -616,7 +616,7 @@ class StoredAssessment(models.Model):
 
     @property
     def display(self) -> str:
-        """The status as shown (提前实现 split from 已实现), from planning.assessment's vocabulary."""
+        """The status as shown (achieved split by the year it was reached), from planning.assessment's vocabulary."""
         return display_status(self.status, self.latest_year, self.target_year)
 
     @property

@@ -15,13 +15,14 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Case, Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.filters import parse_id, parse_year
 from regions.models import Region
 
+from .assessment import STORED_FIELDS
 from .models import (
     EntryStatus,
     Plan,
@@ -193,19 +194,24 @@ def default_plan(plans: QuerySet[Plan] | None = None) -> Plan | None:
     """The plan pages and API show when none is asked for, chosen here only: the one whose period covers this year
     (several: the one with most indicators), else the one that ended most recently (ties: most indicators), else
     the next to start."""
-    candidates = (
+    candidates = list(
         (plans if plans is not None else Plan.objects.all())
         .exclude(region__isnull=True)
         .annotate(indicator_count=Count("indicators"))
+        .order_by("pk")
     )
     this_year = timezone.localdate().year
-    current = candidates.filter(period_start_year__lte=this_year, period_end_year__gte=this_year)
-    ended = candidates.filter(period_end_year__lt=this_year).order_by("-period_end_year", "-indicator_count", "pk")
-    return (
-        current.order_by("-indicator_count", "pk").first()
-        or ended.first()
-        or candidates.order_by("period_start_year", "-indicator_count", "pk").first()
-    )
+
+    def size(plan: Plan) -> int:
+        return int(getattr(plan, "indicator_count", 0))
+
+    current = [p for p in candidates if p.period_start_year <= this_year <= p.period_end_year]
+    if current:
+        return max(current, key=lambda p: (size(p), -p.pk))
+    ended = [p for p in candidates if p.period_end_year < this_year]
+    if ended:
+        return max(ended, key=lambda p: (p.period_end_year, size(p), -p.pk))
+    return min(candidates, key=lambda p: (p.period_start_year, -size(p), p.pk), default=None)
 
 
 def chosen_plan(raw: Any, plans: QuerySet[Plan] | None = None) -> Plan:
@@ -237,9 +243,9 @@ def plan_regions_visible_to(user: AnyUser, plan: Plan) -> QuerySet[Region]:
 
 def default_region(user: AnyUser, plan: Plan) -> Region | None:
     """The plan's own region when the person may see it, else the first of the plan's regions they may see."""
-    visible = plan_regions_visible_to(user, plan)
-    own = visible.filter(pk=plan.region_id).first() if plan.region_id is not None else None
-    return own or visible.first()
+    # One query: the plan's own region first when visible, then the others in the plan's order.
+    own_first = Case(When(pk=plan.region_id or 0, then=Value(0)), default=Value(1))
+    return plan_regions_visible_to(user, plan).order_by(own_first, "order").first()
 
 
 def chosen_region(user: AnyUser, plan: Plan, raw: Any) -> Region:
@@ -383,19 +389,7 @@ def entry_history(
 
 # --- the latest stored assessment, flattened onto items for the API ------------------------------
 
-ASSESSMENT_FIELDS = [
-    "status",
-    "latest_year",
-    "latest_value",
-    "baseline_value",
-    "target_value",
-    "gap",
-    "completion",
-    "expected_completion",
-    "ratio",
-    "forecast_value",
-    "forecast_meets_target",
-]
+ASSESSMENT_FIELDS = STORED_FIELDS
 
 
 @dataclass(frozen=True)
@@ -423,15 +417,11 @@ class AnnotatedAssessment:
 
 def with_assessment(queryset: QuerySet[Any], relation: str, condition: Q) -> QuerySet[Any]:
     """Annotate `assessment_<field>` from one stored assessment row per item (a single LEFT JOIN)."""
-    from django.db.models import F, FilteredRelation
-
     annotated = queryset.annotate(assessment_row=FilteredRelation(relation, condition=condition))
     return annotated.annotate(**{f"assessment_{name}": F(f"assessment_row__{name}") for name in ASSESSMENT_FIELDS})
 
 
 def tasks_with_assessment(queryset: QuerySet[Task], year: int | None = None) -> QuerySet[Task]:
     """The task as a whole, as of `year` (default: the plan's last year, i.e. all approved progress)."""
-    from django.db.models import F
-
     as_of = year if year is not None else F("plan__period_end_year")
     return with_assessment(queryset, "statuses", Q(statuses__target__isnull=True, statuses__as_of_year=as_of))

@@ -23,26 +23,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from .assessment import Assessment, Thresholds, assess, worst
-from .caching import status_changed
+from config.caching import status_changed
+
+from .assessment import STORED_FIELDS, Assessment, Thresholds, assess, worst
 from .models import Plan, TargetKind, Task, TaskProgress, TaskStatus, TaskTarget, TaskTargetValue
 
 # Called with the ids of the tasks just recomputed (the indicators app syncs the task flags).
 TASK_STATUS_LISTENERS: list[Callable[[list[int]], object]] = []
 
-_FIELDS = [
-    "status",
-    "latest_year",
-    "latest_value",
-    "baseline_value",
-    "target_value",
-    "gap",
-    "completion",
-    "expected_completion",
-    "ratio",
-    "forecast_value",
-    "forecast_meets_target",
-]
+_FIELDS = STORED_FIELDS
 
 
 @dataclass(frozen=True)

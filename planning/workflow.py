@@ -63,6 +63,30 @@ class ConflictError(Exception):
         return self.message
 
 
+# --- the state machine: one table, read by the services and by the pages' buttons --------------------------
+
+CAPTURE = "capture"  # the entry's own unit/region staff (填报员)
+REVIEW = "review"  # the reviewers in scope (审核员), never on their own entries
+
+
+@dataclass(frozen=True)
+class Action:
+    role: str
+    from_statuses: frozenset[str]
+    label: str  # how the history row names it
+
+
+EDITABLE = frozenset({EntryStatus.DRAFT, EntryStatus.RETURNED})
+ACTIONS = {
+    "edit": Action(CAPTURE, EDITABLE, "保存草稿"),
+    "submit": Action(CAPTURE, EDITABLE, "提交审核"),
+    "withdraw": Action(CAPTURE, frozenset({EntryStatus.SUBMITTED}), "撤回"),
+    "reopen": Action(CAPTURE, frozenset({EntryStatus.APPROVED}), "发起更正"),
+    "approve": Action(REVIEW, frozenset({EntryStatus.SUBMITTED}), "审核通过"),
+    "return": Action(REVIEW, frozenset({EntryStatus.SUBMITTED}), "退回修改"),
+}
+
+
 # --- helpers used by the services ------------------------------------------------------------------
 
 
@@ -83,16 +107,23 @@ def lock_for_write(entry: E, *, expected_version: int | None) -> E:
     return locked
 
 
+def tag_history(row: models.Model, *, user: AnyUser, channel: str, action: str) -> None:
+    """Who and how, for the history row the next save or delete of `row` writes (django-simple-history)."""
+    row._history_user = user  # type: ignore[attr-defined]
+    row._change_reason = f"{Channel(channel).label}：{action}"  # type: ignore[attr-defined]
+
+
 def record(entry: ReviewedEntry, *, user: AnyUser, channel: str, action: str) -> None:
     """Save with who and how in the history row (django-simple-history)."""
     entry.version += 1
     entry.updated_by = user
-    entry._history_user = user  # type: ignore[attr-defined]
-    entry._change_reason = f"{Channel(channel).label}：{action}"  # type: ignore[attr-defined]
+    tag_history(entry, user=user, channel=channel, action=action)
     entry.save()
 
 
 def ensure_editable(entry: ReviewedEntry) -> None:
+    if entry.status in ACTIONS["edit"].from_statuses:
+        return
     if entry.status == EntryStatus.SUBMITTED:
         raise TransitionError(_("该填报已提交待审核，不能修改；如需修改请先撤回。"))
     if entry.status == EntryStatus.APPROVED:
@@ -105,7 +136,7 @@ def mark_edited(entry: ReviewedEntry) -> None:
 
 
 def submit(entry: ReviewedEntry, *, user: AnyUser) -> None:
-    if entry.status not in (EntryStatus.DRAFT, EntryStatus.RETURNED):
+    if entry.status not in ACTIONS["submit"].from_statuses:
         raise TransitionError(
             _("只有草稿或已退回的填报可以提交（当前状态：%(status)s）。") % {"status": entry.get_status_display()}
         )
@@ -115,7 +146,7 @@ def submit(entry: ReviewedEntry, *, user: AnyUser) -> None:
 
 
 def withdraw(entry: ReviewedEntry, *, user: AnyUser) -> None:
-    if entry.status != EntryStatus.SUBMITTED:
+    if entry.status not in ACTIONS["withdraw"].from_statuses:
         raise TransitionError(_("只有待审核的填报可以撤回。"))
     entry.status = EntryStatus.DRAFT
 
@@ -138,7 +169,7 @@ def ensure_not_own(entry: ReviewedEntry, *, user: AnyUser) -> None:
 
 
 def approve(entry: ReviewedEntry, *, user: AnyUser, copy_approved: Callable[[], None]) -> None:
-    if entry.status != EntryStatus.SUBMITTED:
+    if entry.status not in ACTIONS["approve"].from_statuses:
         raise TransitionError(
             _("只有待审核的填报可以审核通过（当前状态：%(status)s）。") % {"status": entry.get_status_display()}
         )
@@ -153,7 +184,7 @@ def approve(entry: ReviewedEntry, *, user: AnyUser, copy_approved: Callable[[], 
 
 
 def return_for_revision(entry: ReviewedEntry, *, user: AnyUser, comment: str) -> None:
-    if entry.status != EntryStatus.SUBMITTED:
+    if entry.status not in ACTIONS["return"].from_statuses:
         raise TransitionError(
             _("只有待审核的填报可以退回（当前状态：%(status)s）。") % {"status": entry.get_status_display()}
         )
@@ -175,7 +206,7 @@ def return_for_revision(entry: ReviewedEntry, *, user: AnyUser, comment: str) ->
 
 
 def reopen(entry: ReviewedEntry, *, user: AnyUser) -> None:
-    if entry.status != EntryStatus.APPROVED:
+    if entry.status not in ACTIONS["reopen"].from_statuses:
         raise TransitionError(_("只有已通过的填报可以发起更正。"))
     entry.status = EntryStatus.DRAFT
     entry.revision += 1

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from indicators.models import Flag, Indicator, IndicatorStatus, IndicatorValue
 from planning.api.serializers import (
+    ASSESSMENT_API_FIELDS,
     CHANGED_HELP,
     DETAIL_HELP,
     DISPLAY_STATUS_FIELD,
@@ -19,7 +20,7 @@ from planning.api.serializers import (
     StrictInput,
     StrictIntegerField,
 )
-from planning.assessment import DISPLAY_LABELS
+from planning.assessment import ACHIEVED_EARLY, DISPLAY_LABELS, STORED_FIELDS
 from planning.workflow import field_limit
 from regions.models import Region
 
@@ -49,22 +50,15 @@ class IndicatorSerializer(AssessmentFields, serializers.ModelSerializer):
             "lead_unit",
             "lead_unit_name",
             "source_document",
-            "status",
-            "status_label",
-            "latest_year",
-            "latest_value",
-            "gap",
-            "completion",
-            "expected_completion",
-            "ratio",
-            "forecast_value",
-            "forecast_meets_target",
+            *ASSESSMENT_API_FIELDS,
         ]
 
 
 class RegionAssessmentSerializer(serializers.ModelSerializer):
     region_name = serializers.CharField(source="region.name", read_only=True)
-    status = serializers.SerializerMethodField(help_text="进度状态代码（achieved_early = 提前实现）")
+    status = serializers.SerializerMethodField(
+        help_text=f"进度状态代码（{ACHIEVED_EARLY} = {DISPLAY_LABELS[ACHIEVED_EARLY]}）"
+    )
     status_label = serializers.SerializerMethodField()
 
     class Meta:
@@ -73,18 +67,8 @@ class RegionAssessmentSerializer(serializers.ModelSerializer):
             "region",
             "region_name",
             "as_of_year",
-            "status",
             "status_label",
-            "latest_year",
-            "latest_value",
-            "baseline_value",
-            "target_value",
-            "gap",
-            "completion",
-            "expected_completion",
-            "ratio",
-            "forecast_value",
-            "forecast_meets_target",
+            *STORED_FIELDS,
         ]
 
     @extend_schema_field(DISPLAY_STATUS_FIELD)
@@ -154,29 +138,6 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
         ]
 
 
-INDICATOR_VALUE_READ_ONLY = frozenset(
-    {
-        "id",
-        "indicator",
-        "region",
-        "year",
-        "status",
-        "status_label",
-        "revision",
-        "approved_value",
-        "review_comment",
-        "is_demo",
-        "created_by",
-        "updated_by",
-        "created_at",
-        "updated_at",
-        "submitted_at",
-        "approved_at",
-        "evidence",
-    }
-)
-
-
 class IndicatorValueWriteSerializer(StrictInput):
     value = NumberText(max_length=40, help_text='数值，如 "95.6" 或 95.6（不超过指标规定的小数位数）')
     source = serializers.CharField(
@@ -202,7 +163,7 @@ class IndicatorValueCreateSerializer(IndicatorValueWriteSerializer):
 class IndicatorValueUpdateSerializer(IndicatorValueWriteSerializer):
     """PUT and PATCH: only `version` is required; fields left out keep their stored values."""
 
-    read_only_names = INDICATOR_VALUE_READ_ONLY
+    read_only_names = frozenset(IndicatorValueSerializer.Meta.fields)
     value = NumberText(max_length=40, required=False, help_text="数值；不提供则保留原值")
     version = StrictIntegerField(min_value=0, help_text="读取时的版本号；他人已修改时返回 409")
 

@@ -6,37 +6,32 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from config.caching import cached_response
 from config.filters import ID_LOOKUP_REGEX, parse_id
 from indicators import services
 from indicators.filtersets import FlagFilterSet, IndicatorFilterSet, IndicatorValueFilterSet
-from indicators.models import Flag, Indicator, IndicatorValue, IndicatorValueEvidence
+from indicators.models import Flag, Indicator
 from indicators.selectors import (
     flags_visible_to,
-    in_display_order,
     indicator_values_visible_to,
     indicators_visible_to,
     indicators_with_assessment,
-    open_flags_in_order,
+    region_plan_for,
     statuses_visible_to,
 )
-from planning.api.serializers import ReturnSerializer, TransitionSerializer, write_result
+from indicators.values import INDICATOR_VALUE
+from planning.api.entries import ReviewedEntryViewSet, entry_schema
 from planning.api.views import YEAR_PARAMETER, api_user, list_year
-from planning.assessment import count_display
-from planning.caching import cached_response
-from planning.models import Plan, TaskStatus
-from planning.selectors import chosen_plan, chosen_region, chosen_year, default_plan, default_region, tasks_visible_to
-from planning.services import evidence_add
-from planning.workflow import UNSET, Channel
+from planning.assessment import expected_value
+from planning.models import Plan
+from planning.selectors import chosen_region, chosen_year, default_plan, default_region
+from planning.workflow import UNSET
 from regions.models import Region
 
 from .serializers import (
@@ -47,7 +42,6 @@ from .serializers import (
     IndicatorValueSerializer,
     IndicatorValueUpdateSerializer,
     IndicatorValueWriteResultSerializer,
-    StatusSummarySerializer,
 )
 
 REGION_PARAMETER = OpenApiParameter(
@@ -97,7 +91,7 @@ class IndicatorViewSet(viewsets.ReadOnlyModelViewSet):
         return IndicatorDetailSerializer if self.action == "retrieve" else IndicatorSerializer
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # Polled by clients: served from the cache until a recompute changes a status (planning/caching.py).
+        # Polled by clients: served from the cache until a recompute changes a status (config/caching.py).
         return cached_response(request, lambda: super(IndicatorViewSet, self).list(request, *args, **kwargs))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -133,17 +127,12 @@ def yearly_series(
     baseline: Decimal | None = indicator.baseline_value
     target: Decimal | None = indicator.target_value
     if region_id is not None and region_id != indicator.plan.region_id:
-        from indicators.selectors import region_plan_for
-
         plan = region_plan_for(indicator, Region.objects.get(pk=region_id))
         baseline, target = plan.baseline, plan.target
-    span = indicator.target_year - indicator.baseline_year
     points = []
     for year in range(indicator.baseline_year, indicator.target_year + 1):
-        expected = (
-            baseline + (target - baseline) * Decimal(year - indicator.baseline_year) / span
-            if baseline is not None and target is not None
-            else None
+        expected = expected_value(
+            baseline, target, baseline_year=indicator.baseline_year, target_year=indicator.target_year, year=year
         )
         value = baseline if year == indicator.baseline_year else approved.get(year)
         points.append(
@@ -154,61 +143,6 @@ def yearly_series(
             }
         )
     return points
-
-
-FLAGGED_SHOWN = 50  # the rest are paginated on /api/v1/flags/
-
-
-@extend_schema(
-    summary="状态汇总",
-    description="所选规划、年度、区域的指标和任务按状态计数，以及未解除的进度预警（约束性优先，最多 50 条；"
-    "flagged_total 为总数，完整列表见 /api/v1/flags/?state=open&kind=lag&plan=…）。",
-    parameters=[
-        OpenApiParameter(
-            "plan", OpenApiTypes.INT, description="规划 id（默认：规划期包含今年的规划；都不包含时为最近结束的规划）"
-        ),
-        YEAR_PARAMETER,
-        REGION_PARAMETER,
-    ],
-    responses={200: StatusSummarySerializer},
-)
-class StatusView(APIView):
-    def get(self, request: Request) -> Response:
-        return cached_response(request, lambda: self.summary(request))
-
-    def summary(self, request: Request) -> Response:
-        user = api_user(request)
-        params = request.query_params
-        plan = chosen_plan(params.get("plan"))
-        year = chosen_year(params.get("year"), years=plan.years, default=plan.period_end_year, plan=plan)
-        region = chosen_region(user, plan, params.get("region"))
-        region_id = region.pk
-        indicators = indicators_with_assessment(
-            indicators_visible_to(user).filter(plan=plan), year=year, region_id=region_id
-        )
-        task_rows = TaskStatus.objects.filter(
-            task__in=tasks_visible_to(user).filter(plan=plan), as_of_year=year, target__isnull=True
-        )
-        flags = open_flags_in_order(user, plan, region)
-
-        def counts(rows: Any) -> list[dict[str, Any]]:
-            return [{"status": key, "label": label, "count": n} for key, label, n in count_display(rows)]
-
-        data = {
-            "plan": plan.pk,
-            "year": year,
-            "region": region_id,
-            "indicators": counts(
-                (status or "no_data", latest, target)
-                for status, latest, target in indicators.values_list(  # type: ignore[misc]
-                    "assessment_status", "assessment_latest_year", "target_year"
-                )
-            ),
-            "tasks": counts(task_rows.values_list("status", "latest_year", "task__plan__period_end_year")),
-            "flagged": FlagSerializer(in_display_order(flags[:FLAGGED_SHOWN]), many=True).data,
-            "flagged_total": flags.count(),
-        }
-        return Response(data)
 
 
 @extend_schema_view(
@@ -240,152 +174,24 @@ VALUE_EXAMPLE = OpenApiExample(
 )
 
 
-@extend_schema_view(
-    list=extend_schema(summary="指标数值列表", description="您查看范围内的指标填报。"),
-    retrieve=extend_schema(summary="指标数值详情"),
-    create=extend_schema(
-        summary="新建指标数值草稿",
-        request=IndicatorValueCreateSerializer,
-        responses={201: IndicatorValueSerializer},
-        examples=[VALUE_EXAMPLE],
-    ),
-    update=extend_schema(
-        summary="修改草稿（需提供 version；与 PATCH 相同，未提供的字段保留原值）",
-        request=IndicatorValueUpdateSerializer,
-        responses={200: IndicatorValueWriteResultSerializer},
-    ),
-    partial_update=extend_schema(
-        summary="修改草稿的部分字段（需提供 version；未提供的字段保留原值，内容不变时不产生新版本）",
-        request=IndicatorValueUpdateSerializer,
-        responses={200: IndicatorValueWriteResultSerializer},
-    ),
+@entry_schema(
+    noun="指标数值",
+    read=IndicatorValueSerializer,
+    create=IndicatorValueCreateSerializer,
+    update=IndicatorValueUpdateSerializer,
+    result=IndicatorValueWriteResultSerializer,
+    example=VALUE_EXAMPLE,
 )
-class IndicatorValueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    lookup_value_regex = ID_LOOKUP_REGEX
+class IndicatorValueViewSet(ReviewedEntryViewSet):
+    kind = INDICATOR_VALUE
     serializer_class = IndicatorValueSerializer
+    create_serializer_class = IndicatorValueCreateSerializer
+    update_serializer_class = IndicatorValueUpdateSerializer
+    item_field = "indicator"
     filterset_class = IndicatorValueFilterSet
     ordering_fields = ["year", "updated_at"]
     ordering = ["-year", "indicator__number", "region__order"]
+    read_select_related = ("indicator", "region")
 
-    def get_queryset(self) -> QuerySet[IndicatorValue]:
-        return (
-            indicator_values_visible_to(api_user(self.request))
-            .select_related("indicator", "region", "created_by", "updated_by")
-            .prefetch_related("evidence")
-        )
-
-    def _respond(self, entry: IndicatorValue, code: int = status.HTTP_200_OK, **extra: Any) -> Response:
-        return Response({**IndicatorValueSerializer(self.get_queryset().get(pk=entry.pk)).data, **extra}, status=code)
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = IndicatorValueCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        entry = services.indicator_value_create(
-            indicator=data["indicator"],
-            region=data["region"],
-            year=data["year"],
-            user=api_user(request),
-            data=_value_input(data),
-            channel=Channel.API,
-        )
-        return self._respond(entry, status.HTTP_201_CREATED)
-
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        entry = self.get_object()
-        serializer = IndicatorValueUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        saved = services.indicator_value_update(
-            entry=entry, version=data["version"], user=api_user(request), channel=Channel.API, data=_value_input(data)
-        )
-        return self._respond(saved, **write_result(saved, serializer.ignored))
-
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.update(request, *args, **kwargs)
-
-    def _transition(self, request: Request, name: str) -> Response:
-        entry = self.get_object()
-        serializer = (ReturnSerializer if name == "return" else TransitionSerializer)(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        kwargs: dict[str, Any] = {
-            "value": entry,
-            "user": api_user(request),
-            "channel": Channel.API,
-            "version": serializer.validated_data.get("version"),
-        }
-        if name == "return":
-            kwargs["comment"] = serializer.validated_data.get("comment", "")
-        service: Any = {
-            "submit": services.indicator_value_submit,
-            "withdraw": services.indicator_value_withdraw,
-            "approve": services.indicator_value_approve,
-            "return": services.indicator_value_return,
-            "reopen": services.indicator_value_reopen,
-        }[name]
-        return self._respond(service(**kwargs))
-
-    @extend_schema(summary="提交审核", request=TransitionSerializer, responses={200: IndicatorValueSerializer})
-    @action(detail=True, methods=["post"])
-    def submit(self, request: Request, pk: str | None = None) -> Response:
-        return self._transition(request, "submit")
-
-    @extend_schema(summary="撤回为草稿", request=TransitionSerializer, responses={200: IndicatorValueSerializer})
-    @action(detail=True, methods=["post"])
-    def withdraw(self, request: Request, pk: str | None = None) -> Response:
-        return self._transition(request, "withdraw")
-
-    @extend_schema(summary="审核通过", request=TransitionSerializer, responses={200: IndicatorValueSerializer})
-    @action(detail=True, methods=["post"])
-    def approve(self, request: Request, pk: str | None = None) -> Response:
-        return self._transition(request, "approve")
-
-    @extend_schema(
-        summary="退回修改（需填写意见）", request=ReturnSerializer, responses={200: IndicatorValueSerializer}
-    )
-    @action(detail=True, methods=["post"], url_path="return")
-    def return_(self, request: Request, pk: str | None = None) -> Response:
-        return self._transition(request, "return")
-
-    @extend_schema(
-        summary="发起更正（已通过的填报）", request=TransitionSerializer, responses={200: IndicatorValueSerializer}
-    )
-    @action(detail=True, methods=["post"])
-    def reopen(self, request: Request, pk: str | None = None) -> Response:
-        return self._transition(request, "reopen")
-
-    @extend_schema(
-        summary="上传佐证材料",
-        description="multipart/form-data，字段名 files，可多个；PDF、图片或 Office 文档，单个不超过 10 MB。",
-        request={
-            "multipart/form-data": {
-                "type": "object",
-                "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
-            }
-        },
-        responses={200: IndicatorValueSerializer},
-    )
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
-    def evidence(self, request: Request, pk: str | None = None) -> Response:
-        entry = self.get_object()
-        services_update_check(entry, request)
-        evidence_add(
-            model=IndicatorValueEvidence,
-            owner_field="entry",
-            owner=entry,
-            existing_count=entry.evidence.count(),
-            files=request.FILES.getlist("files"),
-            user=api_user(request),
-            channel=Channel.API,
-        )
-        return self._respond(entry)
-
-
-def services_update_check(entry: IndicatorValue, request: Request) -> None:
-    """Evidence may be added by whoever may edit the entry, while it can be edited."""
-    from indicators.selectors import indicator_values_capturable_by
-    from planning import workflow
-
-    if not indicator_values_capturable_by(api_user(request)).filter(pk=entry.pk).exists():
-        raise workflow.NotAllowed(_("您没有修改该填报的权限。"))
-    workflow.ensure_editable(entry)
+    def to_input(self, data: dict[str, Any]) -> services.IndicatorValueInput:
+        return _value_input(data)

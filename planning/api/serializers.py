@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.filters import parse_digits, parse_id
-from planning.assessment import DISPLAY_LABELS, DISPLAY_STATUSES, display_status
+from planning.assessment import DISPLAY_LABELS, DISPLAY_STATUSES, STORED_FIELDS, display_status
 from planning.models import (
     AssessmentStatus,
     Column,
@@ -193,62 +193,45 @@ class ResponsibilitySerializer(serializers.ModelSerializer):
         fields = ["unit", "unit_name", "role", "role_label", "basis", "basis_label", "source"]
 
 
+def _assessed(name: str, digits: int, help_text: str = "") -> serializers.DecimalField:
+    """A number of the stored assessment, flattened onto the item as `assessment_<name>` by the selectors."""
+    return serializers.DecimalField(
+        source=f"assessment_{name}",
+        max_digits=digits,
+        decimal_places=4,
+        read_only=True,
+        allow_null=True,
+        help_text=help_text,
+    )
+
+
+# The assessment as every item of the API shows it (the stored fields, with the status as shown and its label).
+ASSESSMENT_API_FIELDS = [
+    "status",
+    "status_label",
+    *(name for name in STORED_FIELDS if name not in ("status", "baseline_value", "target_value")),
+]
+
+
 DISPLAY_STATUS_FIELD = serializers.ChoiceField(choices=DISPLAY_STATUSES, allow_null=True, help_text="进度状态代码")
 
 
 class AssessmentFields(serializers.Serializer):
     """The latest stored assessment, flattened onto the item (annotated by the view).
 
-    `status` uses the display vocabulary of planning.assessment (achieved_early = 提前实现), the same codes the
+    `status` uses the display vocabulary of planning.assessment (achieved_early: reached before the target year), the same codes the
     `status` filter takes; null when never computed.
     """
 
     status = serializers.SerializerMethodField(help_text="进度状态代码（与 status 筛选参数相同的取值）")
     status_label = serializers.SerializerMethodField(help_text="进度状态（中文）")
     latest_year = serializers.IntegerField(source="assessment_latest_year", read_only=True, allow_null=True)
-    latest_value = serializers.DecimalField(
-        source="assessment_latest_value", max_digits=18, decimal_places=4, read_only=True, allow_null=True
-    )
-    gap = serializers.DecimalField(
-        source="assessment_gap",
-        max_digits=18,
-        decimal_places=4,
-        read_only=True,
-        allow_null=True,
-        help_text="目标值减最新值",
-    )
-    completion = serializers.DecimalField(
-        source="assessment_completion",
-        max_digits=24,
-        decimal_places=4,
-        read_only=True,
-        allow_null=True,
-        help_text="完成度（基期到目标已走的比例）",
-    )
-    expected_completion = serializers.DecimalField(
-        source="assessment_expected_completion",
-        max_digits=8,
-        decimal_places=4,
-        read_only=True,
-        allow_null=True,
-        help_text="按时间应完成的比例（时间过半、任务过半）",
-    )
-    ratio = serializers.DecimalField(
-        source="assessment_ratio",
-        max_digits=24,
-        decimal_places=4,
-        read_only=True,
-        allow_null=True,
-        help_text="完成度 ÷ 应完成度",
-    )
-    forecast_value = serializers.DecimalField(
-        source="assessment_forecast_value",
-        max_digits=24,
-        decimal_places=4,
-        read_only=True,
-        allow_null=True,
-        help_text="按最小二乘趋势预测的目标年数值",
-    )
+    latest_value = _assessed("latest_value", 18)
+    gap = _assessed("gap", 18, "目标值减最新值")
+    completion = _assessed("completion", 24, "完成度（基期到目标已走的比例）")
+    expected_completion = _assessed("expected_completion", 8, "按时间应完成的比例（时间过半、任务过半）")
+    ratio = _assessed("ratio", 24, "完成度 ÷ 应完成度")
+    forecast_value = _assessed("forecast_value", 24, "按最小二乘趋势预测的目标年数值")
     forecast_meets_target = serializers.BooleanField(
         source="assessment_forecast_meets_target", read_only=True, allow_null=True
     )
@@ -290,16 +273,7 @@ class TaskSerializer(AssessmentFields, serializers.ModelSerializer):
             "kind",
             "targets",
             "responsibilities",
-            "status",
-            "status_label",
-            "latest_year",
-            "latest_value",
-            "gap",
-            "completion",
-            "expected_completion",
-            "ratio",
-            "forecast_value",
-            "forecast_meets_target",
+            *ASSESSMENT_API_FIELDS,
         ]
 
 
@@ -360,29 +334,6 @@ class AmountInputSerializer(StrictInput):
     amount = NumberText(max_length=40, help_text='本年完成量，如 "3" 或 3')
 
 
-TASK_PROGRESS_READ_ONLY = frozenset(
-    {
-        "id",
-        "task",
-        "year",
-        "region",
-        "status",
-        "status_label",
-        "revision",
-        "approved_percent",
-        "approved_passed",
-        "review_comment",
-        "created_by",
-        "updated_by",
-        "created_at",
-        "updated_at",
-        "submitted_at",
-        "approved_at",
-        "evidence",
-    }
-)
-
-
 class TaskProgressWriteSerializer(StrictInput):
     narrative = serializers.CharField(
         required=False,
@@ -419,7 +370,7 @@ class TaskProgressCreateSerializer(TaskProgressWriteSerializer):
 class TaskProgressUpdateSerializer(TaskProgressWriteSerializer):
     """PUT and PATCH: only `version` is required; fields left out keep their stored values."""
 
-    read_only_names = TASK_PROGRESS_READ_ONLY
+    read_only_names = frozenset(TaskProgressSerializer.Meta.fields)
     version = StrictIntegerField(min_value=0, help_text="读取时的版本号；他人已修改时返回 409")
 
 

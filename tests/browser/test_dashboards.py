@@ -21,7 +21,7 @@ def chart_series(page, selector: str) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_a_leader_reads_the_dashboards(live_plan, live_server, page) -> None:  # type: ignore[no-untyped-def]
-    from indicators.demo import demo_load
+    from demo.services import demo_load
     from indicators.services import status_recompute_all
 
     demo_load()

@@ -134,9 +134,7 @@ def test_a_lost_database_answers_503_in_chinese_on_pages_and_the_api(db) -> None
     user = make_user("leo", "领导")
     client = Client(raise_request_exception=False)
     client.force_login(user)
-    with mock.patch(
-        "indicators.dashboards.dashboard_filters", side_effect=OperationalError("server closed the connection")
-    ):
+    with mock.patch("dashboards.views.dashboard_filters", side_effect=OperationalError("server closed the connection")):
         response = client.get("/dashboard/")
     assert response.status_code == 503
     assert "数据库暂时无法连接" in response.content.decode()

@@ -1,4 +1,4 @@
-"""Dashboards: stored statuses only, fixed query counts at any size, filters in the URL, scope, demo data."""
+"""Dashboards: stored statuses only, fixed query counts at any size, filters in the URL, scope."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from indicators.demo import demo_load, demo_present, demo_remove
-from indicators.models import Attribute, Indicator, IndicatorStatus, IndicatorValue
-from indicators.services import IndicatorValueInput, indicator_value_create, status_recompute_all
+from indicators.models import Attribute, Indicator, IndicatorStatus
+from indicators.services import status_recompute_all
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today_2026")]
 
@@ -164,36 +163,9 @@ def test_unit_scorecards(leo, plan, city) -> None:  # type: ignore[no-untyped-de
     assert "牵头指标" in unit_page.content.decode()
 
 
-def test_the_demo_dataset_is_labelled_and_removable(leo, alice, rate, city) -> None:  # type: ignore[no-untyped-def]
-    real = indicator_value_create(
-        indicator=rate,
-        region=city,
-        year=2025,
-        user=alice,
-        data=IndicatorValueInput(value="95.9", source="2025年统计年报"),
-    )
-    assert not demo_present()
-    assert (
-        "本系统当前包含系统生成的2021—2024年演示数据"
-        not in client_for(leo).get(reverse("dashboards:overview")).content.decode()
-    )
-    result = demo_load()
-    assert result.values > 0
-    assert set(IndicatorValue.objects.filter(is_demo=True).values_list("year", flat=True)) == {2021, 2022, 2023, 2024}
-    assert set(IndicatorValue.objects.filter(is_demo=True).values_list("source", flat=True)) == {
-        "演示数据（系统生成，非真实统计）"
-    }
-    for name in [*PAGES, "indicators:value-list"]:
-        assert "本系统当前包含系统生成的2021—2024年演示数据" in client_for(leo).get(reverse(name)).content.decode()
-    assert demo_load().values == 0  # idempotent
-    demo_remove()
-    assert not demo_present()
-    assert IndicatorValue.objects.get() == real
-
-
 def test_region_pages_show_a_page_of_regions_at_any_scale(leo) -> None:  # type: ignore[no-untyped-def]
-    from indicators.dashboards import MATRIX_REGIONS_PER_PAGE, RANKING_SHOWN
-    from indicators.management.commands.generate_scale import generate
+    from benchmarks.scale import generate
+    from dashboards.views import MATRIX_REGIONS_PER_PAGE, RANKING_SHOWN
     from indicators.status import recompute_indicator_statuses
 
     client = client_for(leo)

@@ -113,15 +113,15 @@ def test_lists_show_only_what_is_in_scope(request, who, draft) -> None:  # type:
 )
 def test_role_pages(request, who, my, review) -> None:  # type: ignore[no-untyped-def]
     client = client_for(request.getfixturevalue(who))
-    assert client.get(reverse("indicators:my-reporting")).status_code == my
-    assert client.get(reverse("indicators:review")).status_code == review
+    assert client.get(reverse("workbench:my-reporting")).status_code == my
+    assert client.get(reverse("workbench:review")).status_code == review
 
 
 def test_anonymous_visitors_are_sent_to_log_in(draft) -> None:  # type: ignore[no-untyped-def]
     for url in [
         reverse("indicators:value-detail", args=[draft.pk]),
-        reverse("indicators:my-reporting"),
-        reverse("indicators:review"),
+        reverse("workbench:my-reporting"),
+        reverse("workbench:review"),
         reverse("home"),
     ]:
         response = Client().get(url)
@@ -132,8 +132,8 @@ def test_anonymous_visitors_are_sent_to_log_in(draft) -> None:  # type: ignore[n
 @pytest.mark.parametrize(
     ("who", "landing"),
     [
-        ("alice", "indicators:my-reporting"),
-        ("carol", "indicators:review"),
+        ("alice", "workbench:my-reporting"),
+        ("carol", "workbench:review"),
         ("leo", "dashboards:overview"),
     ],
 )
@@ -280,7 +280,7 @@ def test_my_reporting_counts_what_is_due(bob, rate, muchuan) -> None:  # type: i
     indicator_value_create(
         indicator=rate, region=muchuan, year=2025, user=bob, data=IndicatorValueInput(value="95.5", source="年报")
     )
-    response = client_for(bob).get(reverse("indicators:my-reporting"), {"year": 2025})
+    response = client_for(bob).get(reverse("workbench:my-reporting"), {"year": 2025})
     content = response.content.decode()
     # 沐川县: the 16 indicators of the plan, no tasks (no region milestone names 沐川县).
     assert '全部<span class="n">16</span>' in content
@@ -293,9 +293,9 @@ def test_my_reporting_counts_what_is_due(bob, rate, muchuan) -> None:  # type: i
 
 def test_my_reporting_runs_a_fixed_number_of_queries(alice, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
     client = client_for(alice)
-    client.get(reverse("indicators:my-reporting"))
+    client.get(reverse("workbench:my-reporting"))
     with django_assert_max_num_queries(20):
-        response = client.get(reverse("indicators:my-reporting"), {"year": 2023, "status": "all"})
+        response = client.get(reverse("workbench:my-reporting"), {"year": 2023, "status": "all"})
     assert response.status_code == 200
 
 
@@ -328,16 +328,16 @@ def test_review_queue_lists_others_entries_and_bulk_approves(
 
     task_progress_submit(progress=progress, user=alice)
 
-    content = client_for(erin).get(reverse("indicators:review")).content.decode()
+    content = client_for(erin).get(reverse("workbench:review")).content.decode()
     assert f'value="iv-{theirs.pk}"' in content
     assert f'value="iv-{mine.pk}"' not in content  # never one's own
     assert f'value="tp-{progress.pk}"' in content
 
     client = client_for(carol)
     with django_assert_max_num_queries(15):
-        client.get(reverse("indicators:review"))
+        client.get(reverse("workbench:review"))
     response = client.post(
-        reverse("indicators:review-bulk-approve"),
+        reverse("workbench:review-bulk-approve"),
         {"selected": [f"iv-{theirs.pk}", f"tp-{progress.pk}", f"iv-{mine.pk}"]},
         follow=True,
     )
@@ -354,7 +354,7 @@ def test_bulk_approve_reports_what_it_could_not_do(erin, rate, city) -> None:  #
         user=erin,
     )
     response = client_for(erin).post(
-        reverse("indicators:review-bulk-approve"), {"selected": [f"iv-{mine.pk}"]}, follow=True
+        reverse("workbench:review-bulk-approve"), {"selected": [f"iv-{mine.pk}"]}, follow=True
     )
     assert "不能审核本人创建、修改或提交的填报" in response.content.decode()
     mine.refresh_from_db()

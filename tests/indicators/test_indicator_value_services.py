@@ -18,8 +18,8 @@ from indicators.services import (
     indicator_value_update,
     indicator_value_withdraw,
 )
+from planning.entries import DuplicateEntry
 from planning.models import EntryStatus
-from planning.services import DuplicateEntry
 from planning.workflow import Channel, ConflictError, NotAllowed, NotInScope, TransitionError
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today_2026")]

@@ -71,7 +71,7 @@ def database_quiet() -> bool:
 
 @pytest.mark.parametrize("victim", ["whole worker", "pool child"])
 def test_a_recompute_survives_its_worker_being_killed(transactional_db, victim: str, figure) -> None:  # type: ignore[no-untyped-def]
-    from indicators.management.commands.generate_scale import generate
+    from benchmarks.scale import generate
     from indicators.models import IndicatorStatus
     from indicators.services import status_nightly
 

@@ -65,11 +65,13 @@ class Route:
 
 
 def build_world() -> World:
-    from indicators.models import Flag, ImportBatch, IndicatorValueEvidence, Report
+    from exchange.models import ImportBatch
+    from indicators.models import Flag, IndicatorValueEvidence
     from indicators.services import IndicatorValueInput, indicator_value_create, indicator_value_submit
     from planning.models import Plan, Task, TaskProgressEvidence, Unit
     from planning.services import TaskProgressInput, task_progress_create
     from regions.models import Region
+    from reports.models import Report
 
     users: dict[str, Any] = {}
     for name, spec in PEOPLE.items():
@@ -249,9 +251,9 @@ ROUTES: dict[str, Route] = {
         hidden_from=frozenset({"frank", "nobody"}),
     ),
     "dashboards:unit": Route(lambda w: f"/dashboard/units/{o('unit')(w)}/", readers=frozenset({"alice", "leo", "ada"})),
-    "indicators:my-reporting": Route(lambda w: "/my/", readers=frozenset({"alice", "bob", "jill", "frank"})),
-    "indicators:review": Route(lambda w: "/review/", readers=frozenset({"rita", "dave"})),
-    "indicators:review-bulk-approve": Route(
+    "workbench:my-reporting": Route(lambda w: "/my/", readers=frozenset({"alice", "bob", "jill", "frank"})),
+    "workbench:review": Route(lambda w: "/review/", readers=frozenset({"rita", "dave"})),
+    "workbench:review-bulk-approve": Route(
         lambda w: "/review/approve/", methods=("POST",), writers=frozenset({"rita", "dave", "ada"})
     ),
     "indicators:value-list": Route(lambda w: "/values/", readers=SIGNED_IN_WITH_ROLE),
@@ -286,33 +288,33 @@ ROUTES: dict[str, Route] = {
         hidden_from=VALUE_J_HIDDEN,
         data=version_of("value_j"),
     ),
-    "indicators:notifications": Route(lambda w: "/notifications/", readers=SIGNED_IN_WITH_ROLE),
-    "indicators:excel": Route(lambda w: "/excel/", readers=frozenset({"alice", "bob", "jill", "frank", "ada"})),
-    "indicators:excel-template": Route(lambda w: "/excel/template/?year=2024"),
-    "indicators:excel-upload": Route(
+    "workbench:notifications": Route(lambda w: "/notifications/", readers=SIGNED_IN_WITH_ROLE),
+    "exchange:excel": Route(lambda w: "/excel/", readers=frozenset({"alice", "bob", "jill", "frank", "ada"})),
+    "exchange:excel-template": Route(lambda w: "/excel/template/?year=2024"),
+    "exchange:excel-upload": Route(
         lambda w: "/excel/upload/", methods=("POST",), writers=frozenset({"alice", "bob", "jill", "frank", "ada"})
     ),
-    "indicators:import-detail": Route(
+    "exchange:import-detail": Route(
         lambda w: f"/excel/imports/{o('batch')(w)}/", readers=frozenset({"alice"}), hidden_from=IMPORT_HIDDEN
     ),
-    "indicators:import-confirm": Route(
+    "exchange:import-confirm": Route(
         lambda w: f"/excel/imports/{o('batch')(w)}/confirm/",
         methods=("POST",),
         writers=frozenset({"alice"}),
         hidden_from=IMPORT_HIDDEN,
     ),
-    "indicators:import-progress": Route(
+    "exchange:import-progress": Route(
         lambda w: f"/excel/imports/{o('batch')(w)}/progress/", readers=frozenset({"alice"}), hidden_from=IMPORT_HIDDEN
     ),
-    "indicators:export-xlsx": Route(lambda w: "/excel/export.xlsx", readers=SIGNED_IN_WITH_ROLE),
-    "indicators:export-csv": Route(lambda w: "/excel/export.csv", readers=SIGNED_IN_WITH_ROLE),
-    "indicators:reports": Route(
+    "exchange:export-xlsx": Route(lambda w: "/excel/export.xlsx", readers=SIGNED_IN_WITH_ROLE),
+    "exchange:export-csv": Route(lambda w: "/excel/export.csv", readers=SIGNED_IN_WITH_ROLE),
+    "reports:reports": Route(
         lambda w: "/reports/",
         methods=("GET", "POST"),
         readers=frozenset({"leo", "ada"}),
         writers=frozenset({"leo", "ada"}),
     ),
-    "indicators:report-download": Route(
+    "reports:report-download": Route(
         lambda w: f"/reports/{o('report')(w)}/download/", readers=frozenset({"leo", "ada"})
     ),
     "indicators:decomposition-list": Route(lambda w: "/decomposition/", readers=SIGNED_IN_WITH_ROLE),
@@ -409,6 +411,27 @@ ROUTES: dict[str, Route] = {
             ("evidence", "evidence", "draft_j", frozenset({"jill", "alice"})),
         ]
     },
+    "api:indicator-value-evidence-remove": Route(
+        lambda w: f"/api/v1/indicator-values/{o('value_j')(w)}/evidence/{o('evidence_j')(w)}/",
+        methods=("DELETE",),
+        writers=frozenset(),  # value_j is submitted: its evidence can no longer be removed by anyone
+        hidden_from=VALUE_J_HIDDEN,
+        data=lambda w: {},
+    ),
+    "api:task-progress-evidence": Route(
+        action_url("task-progress", "progress", "evidence"),
+        methods=("POST",),
+        writers=frozenset({"alice"}),
+        hidden_from=PROGRESS_HIDDEN,
+        data=action_data("progress", "evidence"),
+    ),
+    "api:task-progress-evidence-remove": Route(
+        lambda w: f"/api/v1/task-progress/{o('progress')(w)}/evidence/{o('progress_evidence')(w)}/",
+        methods=("DELETE",),
+        writers=frozenset({"alice"}),
+        hidden_from=PROGRESS_HIDDEN,
+        data=lambda w: {},
+    ),
     "api:task-progress-list": Route(
         lambda w: "/api/v1/task-progress/",
         methods=("GET", "POST"),
@@ -554,7 +577,7 @@ def test_the_authorization_matrix(plan, figure) -> None:  # type: ignore[no-unty
                     if (
                         person == "leo"
                         and not route.public
-                        and route_name not in ("logout", "api:token-revoke-all", "indicators:reports")
+                        and route_name not in ("logout", "api:token-revoke-all", "reports:reports")
                         and code
                         not in (
                             403,

@@ -10,7 +10,7 @@ normalising only what legitimately differs between two renders of the same data:
 - the masked CSRF token in forms (`csrfmiddlewaretoken`), a fresh random mask on every render;
 - .xlsx files are compared by sheet names and cell values: the zip container carries its write time
   (docProps/core.xml), so two exports of the same data differ byte for byte; and the status export says when it
-  was made ("导出于 2026-03-15 10:42", indicators/excel.py), the wall clock's minute, not data;
+  was made ("导出于 2026-03-15 10:42", exchange/export.py), the wall clock's minute, not data;
 - JSON lists of objects with ids are compared in id order: the API orders some lists by keys that are not unique,
   and PostgreSQL returns such ties in any order (see `by_id`).
 
@@ -198,11 +198,11 @@ def get_urls(world: World) -> dict[str, list[str]]:
         "dashboards:units": plans_years,
         "dashboards:indicator": [*by_region, "year=2023"],
         "dashboards:unit": plans_years,
-        "indicators:my-reporting": plans_years,
+        "workbench:my-reporting": plans_years,
         "indicators:value-list": [*by_region, f"plan={other_plan.pk}", "status=approved"],
-        "indicators:excel-template": [f"region={r}" for r in regions],  # the route's URL already has ?year=
-        "indicators:export-xlsx": plans_years,
-        "indicators:export-csv": plans_years,
+        "exchange:excel-template": [f"region={r}" for r in regions],  # the route's URL already has ?year=
+        "exchange:export-xlsx": plans_years,
+        "exchange:export-csv": plans_years,
         "indicators:decomposition-list": [f"plan={other_plan.pk}"],
         "planning:progress-list": [*by_region, "status=submitted"],
         "api:status": by_region + plans_years,

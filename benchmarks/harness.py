@@ -1,0 +1,101 @@
+"""What `manage.py bench` measures with: the table's rows, SQL on the stored statuses, and the processes it starts."""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+from planning.models import Plan
+
+ROOT = Path(settings.BASE_DIR)
+STATUS_COLUMNS = (
+    "indicator_id, region_id, as_of_year, status, latest_year, latest_value, baseline_value, target_value, gap, "
+    "completion, expected_completion, ratio, forecast_value, forecast_meets_target, changed_at"
+)
+
+
+@dataclass
+class Row:
+    """One line of the table: what was measured, the figure, the goal and whether it was met."""
+
+    what: str
+    figure: str
+    goal: str = ""
+    met: bool | None = None
+
+    @property
+    def verdict(self) -> str:
+        return {True: "达到", False: "未达到", None: "—"}[self.met]
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+
+def plan_statuses_sql(plan: Plan) -> tuple[str, list[Any]]:
+    return "indicator_id IN (SELECT id FROM indicators_indicator WHERE plan_id = %s)", [plan.pk]
+
+
+def execute(sql: str, args: list[Any] | None = None) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args or [])
+        return cursor.rowcount
+
+
+def clear_statuses(plan: Plan) -> None:
+    """Empty the plan's stored statuses and let PostgreSQL reclaim them, so a 'full' recompute writes every row."""
+    where, args = plan_statuses_sql(plan)
+    execute(f"DELETE FROM indicators_indicatorstatus WHERE {where}", args)
+    execute("VACUUM ANALYZE indicators_indicatorstatus")
+
+
+def this_database_url() -> str:
+    """The database this process uses (under the test runner, the test database), for the processes it starts."""
+    db = connection.settings_dict
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(check: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@contextmanager
+def process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, 15)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, 9)
+                    proc.wait()

@@ -1,0 +1,560 @@
+"""`manage.py bench` (run by `make bench`): the scale benchmark, measured in one run and printed as one table.
+
+On PostgreSQL, with a synthetic plan of N regions × M indicators × Y years (generated once and reused):
+the full recompute of the stored statuses (seconds, rows/s, peak RSS of the process that runs it), the same
+recompute done the naive way on a slice (per-row ORM save()), a hand-written INSERT of the same rows as the
+floor, the no-op recompute, the incremental recompute of one series, the dashboard pages (server time and query
+counts), the API under wrk against gunicorn, and the nightly chord on one and on two worker processes.
+The table is also written as Markdown (docs/benchmarks.md) with the machine, the date and how to reproduce.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from knox.models import AuthToken
+
+from benchmarks.harness import (
+    ROOT,
+    STATUS_COLUMNS,
+    Row,
+    clear_statuses,
+    execute,
+    free_port,
+    percentile,
+    plan_statuses_sql,
+    process,
+    this_database_url,
+    wait_until,
+)
+from benchmarks.scale import generate, synthetic_code
+from config.celery import app
+from indicators.flags import sync_indicator_lag_flags
+from indicators.models import Indicator, IndicatorStatus, IndicatorValue
+from indicators.selectors import region_plan_for
+from indicators.services import status_recompute_series
+from indicators.status import COMPARED, recompute_indicator_statuses
+from indicators.tasks import recompute_in_chunks
+from planning.assessment import Thresholds, assess
+from planning.models import Plan, UserScope
+
+
+class Command(BaseCommand):
+    help = "在 PostgreSQL 上运行规模基准（全量/无变化/增量重算、页面、接口、分片并行），打印一张表并写入 docs/benchmarks.md。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--regions", type=int, default=3000)
+        parser.add_argument("--indicators", type=int, default=70)
+        parser.add_argument("--years", type=int, default=5)
+        parser.add_argument("--naive-values", type=int, default=20_000, help="逐行 ORM 方式所测的数值条数")
+        parser.add_argument("--page-requests", type=int, default=30)
+        parser.add_argument("--wrk-seconds", type=int, default=10)
+        parser.add_argument("--connections", type=int, default=16)
+        parser.add_argument("--output", default="docs/benchmarks.md")
+        parser.add_argument("--skip", action="append", default=[], help="跳过某一部分：api、chord")
+        # Internal: the full and the no-op recompute in a process of their own, for its peak RSS.
+        parser.add_argument("--child-recompute", type=int, default=0, help="（内部使用）")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if connection.vendor != "postgresql":
+            raise CommandError(
+                "make bench 需要 PostgreSQL：请设置 DATABASE_URL（例如 postgres://postgres@127.0.0.1/tracker_bench）。"
+            )
+        if options["child_recompute"]:
+            self.child_recompute(options["child_recompute"])
+            return
+        started = timezone.localtime()
+        plan, values, generated = self.synthetic_plan(options)
+        rows: list[Row] = []
+        if generated is not None:
+            rows.append(Row("生成合成数据（COPY）", f"{values:,} 条已审核数值，{generated:.1f} 秒"))
+        execute("ANALYZE indicators_indicatorvalue")
+
+        full = self.full_and_noop(plan)
+        full_s = full["full_seconds"]
+        rows += [
+            Row(
+                f"全量重算 {values:,} 条数值（一条 SQL 语句）",
+                f"{full_s:.1f} 秒，写入 {full['full_rows']:,} 行，{values / full_s:,.0f} 数值/秒",
+                "≤ 5 秒",
+                full_s <= 5,
+            ),
+            Row("全量重算进程峰值内存（RSS）", f"{full['peak_rss_mb']:.0f} MB", "≤ 300 MB", full["peak_rss_mb"] <= 300),
+        ]
+        naive = self.naive(plan, options["naive_values"])
+        ratio_naive = naive["seconds_per_value"] / (full_s / values)
+        rows.append(
+            Row(
+                f"逐行 ORM save()（{naive['values']:,} 条数值切片，{naive['rows']:,} 行）",
+                f"{naive['seconds']:.1f} 秒，{1 / naive['seconds_per_value']:,.0f} 数值/秒；本方案快 {ratio_naive:.0f} 倍；"
+                f"与本方案结果不同的行 {naive['differing']}",
+                "≥ 20 倍",
+                ratio_naive >= 20,
+            )
+        )
+        floor = self.floor(plan)
+        rows += [
+            Row(
+                "手写 SQL 下限：同一批结果行直接 INSERT（同一张表，四个索引）",
+                f"{floor['floor_seconds']:.1f} 秒；本方案 / 下限 = {full_s / floor['floor_seconds']:.2f}",
+                "≤ 1.5 倍",
+                full_s / floor["floor_seconds"] <= 1.5,
+            ),
+            Row(
+                "同一 INSERT 写入仅有唯一索引的表（说明索引的写入成本）",
+                f"{floor['bare_seconds']:.1f} 秒",
+            ),
+        ]
+        rows.append(
+            Row(
+                "无变化重算（计算并比较，不写）",
+                f"{full['noop_seconds']:.1f} 秒，写入 {full['noop_rows']} 行",
+                "≤ 1 秒，0 行",
+                full["noop_seconds"] <= 1 and full["noop_rows"] == 0,
+            )
+        )
+        incremental = self.incremental(plan)
+        rows.append(
+            Row(
+                "审核通过一条数值后的单序列增量重算（含预警同步）",
+                f"中位 {incremental['median_ms']:.1f} 毫秒，最慢 {incremental['max_ms']:.1f} 毫秒（{incremental['runs']} 次）",
+                "≤ 50 毫秒",
+                incremental["median_ms"] <= 50,
+            )
+        )
+        # The pages and the API are measured in the state the nightly job leaves: statuses and their flags.
+        flags = sync_indicator_lag_flags(plan_ids=[plan.pk])
+        execute("VACUUM ANALYZE indicators_flag")  # as autovacuum would after such a batch
+        open_flags = plan.flags.filter(state="open").count()
+        rows.append(
+            Row("进度预警同步（全量）", f"新增 {flags.raised:,}，解除 {flags.resolved:,}；未解除预警 {open_flags:,} 条")
+        )
+        leader = self.leader()
+        for page in self.pages(plan, leader, options["page_requests"]):
+            rows.append(
+                Row(
+                    f"页面 {page['name']}（{options['page_requests']} 次，服务端耗时）",
+                    f"p50 {page['p50']:.0f} 毫秒，p95 {page['p95']:.0f} 毫秒；查询 {page['queries']} 次"
+                    f"（乐山规划上 {page['queries_small']} 次）",
+                    "p95 ≤ 150 毫秒，查询数与规模无关",
+                    page["p95"] <= 150 and page["queries"] == page["queries_small"],
+                )
+            )
+        if "api" not in options["skip"] and shutil.which("wrk") is None:
+            rows.append(
+                Row("接口压测（wrk）", "未运行：未找到 wrk（apt-get install wrk）", "≥ 300 请求/秒，p95 ≤ 100 毫秒")
+            )
+        elif "api" not in options["skip"]:
+            for api in self.api_load(plan, leader, options["wrk_seconds"], options["connections"]):
+                rows.append(
+                    Row(
+                        f"接口 GET {api['path']}（{api['mode']}；wrk，{options['connections']} 并发，"
+                        f"{options['wrk_seconds']} 秒）",
+                        f"{api['rps']:,.0f} 请求/秒，p95 {api['p95_ms']:.0f} 毫秒，非 2xx {api['errors']}",
+                        "≥ 300 请求/秒，p95 ≤ 100 毫秒",
+                        api["rps"] >= 300 and api["p95_ms"] <= 100 and api["errors"] == 0,
+                    )
+                )
+        if "chord" not in options["skip"]:
+            chords = self.chord(plan)
+            for workers, seconds in chords.items():
+                rows.append(
+                    Row(
+                        f"每日全量任务（Celery chord，{workers} 个 worker 进程，含预警）",
+                        f"{seconds:.1f} 秒" + (f"，加速 {chords[1] / seconds:.2f} 倍" if workers > 1 else ""),
+                    )
+                )
+        self.report(rows, plan, values, started, options)
+
+    # --- the data --------------------------------------------------------------------------------------------
+
+    def synthetic_plan(self, options: dict[str, Any]) -> tuple[Plan, int, float | None]:
+        regions, indicators, years = options["regions"], options["indicators"], options["years"]
+        expected = (regions + 1) * indicators * years
+        plan = Plan.objects.filter(code=synthetic_code(regions, indicators, years)).first()
+        if plan is not None and IndicatorValue.objects.filter(indicator__plan=plan).count() == expected:
+            self.stdout.write(f"沿用已有的合成数据 {plan.code}（{expected:,} 条数值）")
+            return plan, expected, None
+        self.stdout.write(f"生成合成数据 {regions} 个区域 × {indicators} 项指标 × {years} 年……")
+        plan, written, seconds = generate(regions=regions, indicators=indicators, years=years)
+        return plan, written, seconds
+
+    # --- recompute ---------------------------------------------------------------------------------------------
+
+    def full_and_noop(self, plan: Plan) -> dict[str, Any]:
+        clear_statuses(plan)
+        self.stdout.write("全量重算与无变化重算（独立进程）……")
+        done = subprocess.run(
+            [sys.executable, "manage.py", "bench", "--child-recompute", str(plan.pk)],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": this_database_url()},
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise CommandError(f"重算子进程失败：\n{done.stderr[-2000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def child_recompute(self, plan_id: int) -> None:
+        clock = time.perf_counter()
+        full = recompute_indicator_statuses(plan_ids=[plan_id])
+        full_seconds = time.perf_counter() - clock
+        execute("ANALYZE indicators_indicatorstatus")
+        clock = time.perf_counter()
+        noop = recompute_indicator_statuses(plan_ids=[plan_id])
+        noop_seconds = time.perf_counter() - clock
+        figures = {
+            "full_seconds": full_seconds,
+            "full_rows": full.rows_written,
+            "noop_seconds": noop_seconds,
+            "noop_rows": noop.rows_written,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+        self.stdout.write(json.dumps(figures))
+
+    def naive(self, plan: Plan, wanted_values: int) -> dict[str, Any]:
+        """The recompute as a loop: per series, read its values; per as-of year, assess() and save() one row."""
+        indicators = list(plan.indicators.select_related("plan").order_by("number"))
+        years = list(plan.years)
+        per_region = len(indicators) * len(years)
+        regions = list(plan.area_divisions()[: max(1, math.ceil(wanted_values / per_region))])
+        region_ids = [r.pk for r in regions]
+        ours = {
+            (row[0], row[1], row[2]): row[3:]
+            for row in IndicatorStatus.objects.filter(indicator__plan=plan, region_id__in=region_ids).values_list(
+                "indicator_id", "region_id", "as_of_year", *COMPARED
+            )
+        }
+        IndicatorStatus.objects.filter(indicator__plan=plan, region_id__in=region_ids).delete()
+        self.stdout.write(f"逐行 ORM 方式：{len(regions)} 个区域 × {len(indicators)} 项指标……")
+        thresholds = Thresholds(plan.lagging_below, plan.watch_below, plan.on_track_below)
+        clock = time.perf_counter()
+        written = 0
+        for indicator in indicators:
+            for region in regions:
+                region_plan = region_plan_for(indicator, region)
+                baseline, target = region_plan.baseline, region_plan.target
+                if target is None:
+                    continue  # nothing to assess against; such rows then count as differing in the figure
+                observations = dict(
+                    IndicatorValue.objects.filter(
+                        indicator=indicator, region=region, approved_value__isnull=False
+                    ).values_list("year", "approved_value")
+                )
+                for as_of in years:
+                    result = assess(
+                        baseline_year=indicator.baseline_year,
+                        baseline=baseline,
+                        target_year=indicator.target_year,
+                        target=target,
+                        observations=observations,
+                        direction=indicator.direction,
+                        as_of_year=as_of,
+                        thresholds=thresholds,
+                    )
+                    row = IndicatorStatus.objects.filter(indicator=indicator, region=region, as_of_year=as_of).first()
+                    row = row or IndicatorStatus(indicator=indicator, region=region, as_of_year=as_of)
+                    row.status = result.status
+                    row.latest_year = result.latest_year
+                    row.latest_value = result.latest_value
+                    row.baseline_value, row.target_value = baseline, target
+                    row.gap, row.completion = result.gap, result.completion
+                    row.expected_completion, row.ratio = result.expected_completion, result.ratio
+                    row.forecast_value = result.forecast_value
+                    row.forecast_meets_target = result.forecast_meets_target
+                    row.changed_at = timezone.now()
+                    row.save()
+                    written += 1
+        seconds = time.perf_counter() - clock
+        theirs = {
+            (row[0], row[1], row[2]): row[3:]
+            for row in IndicatorStatus.objects.filter(indicator__plan=plan, region_id__in=region_ids).values_list(
+                "indicator_id", "region_id", "as_of_year", *COMPARED
+            )
+        }
+        differing = sum(1 for key in ours.keys() | theirs.keys() if not self.same(ours.get(key), theirs.get(key)))
+        values = IndicatorValue.objects.filter(indicator__plan=plan, region_id__in=region_ids).count()
+        # Put back exactly what the set-based recompute writes, so the later steps start from its state.
+        recompute_indicator_statuses(plan_ids=[plan.pk], region_ids=region_ids)
+        return {
+            "seconds": seconds,
+            "values": values,
+            "rows": written,
+            "seconds_per_value": seconds / values,
+            "differing": differing,
+        }
+
+    @staticmethod
+    def same(ours: tuple[Any, ...] | None, theirs: tuple[Any, ...] | None) -> bool:
+        """Equal to the stored 4 decimal places (the naive way rounds half-even on save, SQL half away from zero)."""
+        if ours is None or theirs is None:
+            return ours is theirs
+        for a, b in zip(ours, theirs, strict=True):
+            if isinstance(a, Decimal) and isinstance(b, Decimal):
+                if abs(a - b) > Decimal("0.0001"):
+                    return False
+            elif a != b:
+                return False
+        return True
+
+    def floor(self, plan: Plan) -> dict[str, float]:
+        """The same rows written by one bare INSERT … SELECT from a copy: no computing, no comparing."""
+        where, args = plan_statuses_sql(plan)
+        execute("DROP TABLE IF EXISTS bench_rows")
+        execute(
+            f"CREATE TEMP TABLE bench_rows AS SELECT {STATUS_COLUMNS} FROM indicators_indicatorstatus WHERE {where}",
+            args,
+        )
+        clear_statuses(plan)
+        clock = time.perf_counter()
+        execute(f"INSERT INTO indicators_indicatorstatus ({STATUS_COLUMNS}) SELECT {STATUS_COLUMNS} FROM bench_rows")
+        floor_seconds = time.perf_counter() - clock
+        execute("DROP TABLE IF EXISTS bench_bare")
+        execute("CREATE TABLE bench_bare (LIKE indicators_indicatorstatus INCLUDING DEFAULTS INCLUDING IDENTITY)")
+        execute("CREATE UNIQUE INDEX ON bench_bare (indicator_id, region_id, as_of_year)")
+        clock = time.perf_counter()
+        execute(f"INSERT INTO bench_bare ({STATUS_COLUMNS}) SELECT {STATUS_COLUMNS} FROM bench_rows")
+        bare_seconds = time.perf_counter() - clock
+        execute("DROP TABLE bench_bare")
+        execute("DROP TABLE bench_rows")
+        execute("ANALYZE indicators_indicatorstatus")
+        return {"floor_seconds": floor_seconds, "bare_seconds": bare_seconds}
+
+    def incremental(self, plan: Plan, runs: int = 7) -> dict[str, Any]:
+        """What approving one entry queues: the recompute of its series (and its lag flag), timed per run."""
+        entry = (
+            IndicatorValue.objects.filter(indicator__plan=plan, approved_value__isnull=False).order_by("-pk").first()
+        )
+        assert entry is not None and entry.approved_value is not None
+        approved = entry.approved_value
+        samples = []
+        for run in range(runs):
+            # Alternate the approved value, as a revision approved and approved back would.
+            approved += Decimal("0.5") if run % 2 == 0 else Decimal("-0.5")
+            IndicatorValue.objects.filter(pk=entry.pk).update(approved_value=approved)
+            clock = time.perf_counter()
+            status_recompute_series(indicator_id=entry.indicator_id, region_id=entry.region_id)
+            samples.append((time.perf_counter() - clock) * 1000)
+        return {"median_ms": statistics.median(samples), "max_ms": max(samples), "runs": runs}
+
+    # --- pages and API -------------------------------------------------------------------------------------
+
+    def leader(self) -> Any:
+        user, _ = User.objects.get_or_create(username="bench-leader", defaults={"first_name": "基准测试领导"})
+        user.groups.set(Group.objects.filter(name="领导"))
+        UserScope.objects.get_or_create(user=user)
+        return user
+
+    def pages(self, plan: Plan, leader: Any, requests: int) -> list[dict[str, Any]]:
+        small = Plan.objects.get(code="leshan-edu-14fyp")
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(leader)
+
+        def urls(of: Plan) -> dict[str, str]:
+            first = Indicator.objects.filter(plan=of).order_by("number").first()
+            assert first is not None
+            query = f"?plan={of.pk}&year={of.period_end_year}"
+            return {
+                "总览": "/dashboard/" + query,
+                "指标详情": f"/dashboard/indicators/{first.pk}/" + query,
+                "区域矩阵": "/dashboard/regions/" + query,
+            }
+
+        def count(url: str) -> int:
+            client.get(url)
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(url)
+            if response.status_code != 200:
+                raise CommandError(f"{url} → {response.status_code}")
+            return len(captured.captured_queries)
+
+        results = []
+        small_urls = urls(small)
+        for name, url in urls(plan).items():
+            queries, queries_small = count(url), count(small_urls[name])
+            samples = []
+            for _ in range(requests):
+                clock = time.perf_counter()
+                client.get(url)
+                samples.append((time.perf_counter() - clock) * 1000)
+            results.append(
+                {
+                    "name": name,
+                    "p50": percentile(samples, 50),
+                    "p95": percentile(samples, 95),
+                    "queries": queries,
+                    "queries_small": queries_small,
+                }
+            )
+        return results
+
+    def api_load(self, plan: Plan, leader: Any, seconds: int, connections: int) -> list[dict[str, Any]]:
+        wrk = shutil.which("wrk")
+        assert wrk is not None  # handle() reports a missing wrk in the table instead of calling this
+        instance, token = AuthToken.objects.create(user=leader)
+        results = []
+        try:
+            # With the answer cache (as deployed with Redis) and without it (every call computed).
+            for mode, cache_seconds in (("缓存", "30"), ("不缓存", "0")):
+                results += self.wrk(wrk, plan, token, seconds, connections, mode, cache_seconds)
+        finally:
+            instance.delete()  # the benchmark's token does not outlive it
+        return results
+
+    def wrk(
+        self, wrk: str, plan: Plan, token: str, seconds: int, connections: int, mode: str, cache_seconds: str
+    ) -> list[dict[str, Any]]:
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": this_database_url(),
+            "DEBUG": "0",
+            "SECURE_SSL_REDIRECT": "0",
+            "API_CACHE_SECONDS": cache_seconds,
+        }
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        args = [gunicorn, "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "3"]
+        results = []
+        with tempfile.TemporaryDirectory() as tmp, process(args, env):
+            script = Path(tmp) / "report.lua"
+            script.write_text(
+                f'wrk.headers["Authorization"] = "Token {token}"\n'
+                "done = function(summary, latency, requests)\n"
+                '  io.write(string.format("BENCH %d %d %d %d\\n", summary.requests, summary.duration,\n'
+                "    latency:percentile(95), summary.errors.status + summary.errors.connect + summary.errors.timeout))\n"
+                "end\n"
+            )
+            base = f"http://127.0.0.1:{port}"
+
+            def up() -> bool:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    return True
+                except OSError:
+                    return False
+
+            if not wait_until(up, 60):
+                raise CommandError("gunicorn 未能启动")
+            for path in (f"/api/v1/indicators/?plan={plan.pk}&status=lagging", f"/api/v1/status/?plan={plan.pk}"):
+                subprocess.run(
+                    [wrk, "-t2", "-c4", "-d2s", "-s", str(script), base + path], capture_output=True, check=True
+                )
+                done = subprocess.run(
+                    [
+                        wrk,
+                        "-t2",
+                        f"-c{connections}",
+                        f"-d{seconds}s",
+                        "--timeout",
+                        "10s",
+                        "-s",
+                        str(script),
+                        base + path,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                line = next(x for x in done.stdout.splitlines() if x.startswith("BENCH "))
+                count, duration_us, p95_us, errors = (int(x) for x in line.split()[1:])
+                results.append(
+                    {
+                        "path": path,
+                        "mode": mode,
+                        "rps": count / (duration_us / 1e6),
+                        "p95_ms": p95_us / 1000,
+                        "errors": errors,
+                    }
+                )
+        return results
+
+    # --- the chord ----------------------------------------------------------------------------------------------
+
+    def chord(self, plan: Plan) -> dict[int, float]:
+        if not os.environ.get("REDIS_URL"):
+            raise CommandError("分片并行需要 Redis：请设置 REDIS_URL，或用 --skip chord 跳过。")
+        celery = str(Path(sys.executable).with_name("celery"))
+        figures: dict[int, float] = {}
+        for workers in (1, 2):
+            # Each run starts from nothing, so both write every status and raise every flag.
+            execute("DELETE FROM indicators_flag WHERE plan_id = %s", [plan.pk])
+            clear_statuses(plan)
+            app.control.purge()
+            args = [celery, "-A", "config", "worker", "--concurrency", str(workers), "--loglevel", "WARNING"]
+            with process(args, {**os.environ, "DATABASE_URL": this_database_url()}):
+                self.stdout.write(f"每日全量任务：{workers} 个 worker 进程……")
+                time.sleep(3)  # let the worker connect before the pieces are sent
+                clock = time.perf_counter()
+                recompute_in_chunks(plan_ids=[plan.pk]).get(timeout=1800, propagate=True)
+                figures[workers] = time.perf_counter() - clock
+        return figures
+
+    # --- the report ------------------------------------------------------------------------------------------
+
+    def report(self, rows: list[Row], plan: Plan, values: int, started: Any, options: dict[str, Any]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            server = cursor.fetchone()[0]
+            cursor.execute("SHOW shared_buffers")
+            buffers = cursor.fetchone()[0]
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if "model name" in line
+            ),
+            platform.processor(),
+        )
+        machine = (
+            f"{os.cpu_count()} 核（{cpu}），内存 {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.1f} GiB；"
+            f"PostgreSQL {server}（shared_buffers {buffers}），Python {platform.python_version()}"
+        )
+        width = max(len(r.what) for r in rows)
+        self.stdout.write("")
+        for r in rows:
+            self.stdout.write(f"{r.what.ljust(width)}  {r.figure}  {r.goal}  {r.verdict if r.goal else ''}")
+        reproduce = (
+            f"make bench  # = manage.py bench --regions {options['regions']} --indicators {options['indicators']} "
+            f"--years {options['years']}"
+        )
+        lines = [
+            "# 规模与性能基准",
+            "",
+            f"由 `make bench` 生成（北京时间 {started:%Y-%m-%d %H:%M}，用时 {(timezone.localtime() - started).seconds // 60} 分钟）。"
+            f"合成规划 `{plan.code}`：{values:,} 条已审核数值（合成数据，非规划事实）。",
+            "",
+            f"- 机器：{machine}",
+            f"- 复现：`{reproduce}`（需 PostgreSQL 与 Redis；数据生成一次后复用）",
+            "",
+            "| 测量 | 结果 | 目标 | 结论 |",
+            "|---|---|---|---|",
+            *[f"| {r.what} | {r.figure} | {r.goal or '—'} | {r.verdict} |" for r in rows],
+            "",
+        ]
+        notes = ROOT / "docs" / "benchmarks-notes.md"
+        if notes.exists():
+            lines += [notes.read_text(encoding="utf-8").rstrip(), ""]
+        output = ROOT / options["output"]
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text("\n".join(lines), encoding="utf-8")
+        self.stdout.write(f"\n已写入 {output}")

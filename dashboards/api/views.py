@@ -1,0 +1,62 @@
+"""The status summary API (/api/v1/status/): the same summary the overview page shows (dashboards.selectors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.caching import cached_response
+from indicators.api.serializers import FlagSerializer, StatusSummarySerializer
+from indicators.api.views import REGION_PARAMETER
+from indicators.selectors import in_display_order
+from planning.api.views import YEAR_PARAMETER
+from planning.selectors import chosen_plan, chosen_region, chosen_year
+
+from ..selectors import status_summary
+
+FLAGGED_SHOWN = 50  # the rest are paginated on /api/v1/flags/
+
+
+@extend_schema(
+    summary="状态汇总",
+    description="所选规划、年度、区域的指标和任务按状态计数，以及未解除的进度预警（约束性优先，最多 50 条；"
+    "flagged_total 为总数，完整列表见 /api/v1/flags/?state=open&kind=lag&plan=…）。",
+    parameters=[
+        OpenApiParameter(
+            "plan", OpenApiTypes.INT, description="规划 id（默认：规划期包含今年的规划；都不包含时为最近结束的规划）"
+        ),
+        YEAR_PARAMETER,
+        REGION_PARAMETER,
+    ],
+    responses={200: StatusSummarySerializer},
+)
+class StatusView(APIView):
+    def get(self, request: Request) -> Response:
+        return cached_response(request, lambda: self.summary(request))
+
+    def summary(self, request: Request) -> Response:
+        user = request.user
+        params = request.query_params
+        plan = chosen_plan(params.get("plan"))
+        year = chosen_year(params.get("year"), years=plan.years, default=plan.period_end_year, plan=plan)
+        region = chosen_region(user, plan, params.get("region"))
+        summary = status_summary(user, plan, year, region)
+
+        def counts(rows: list[tuple[str, str, int]]) -> list[dict[str, Any]]:
+            return [{"status": key, "label": label, "count": n} for key, label, n in rows]
+
+        data = {
+            "plan": plan.pk,
+            "year": year,
+            "region": region.pk,
+            "indicators": counts(summary.indicator_counts),
+            "tasks": counts(summary.task_counts),
+            "flagged": FlagSerializer(in_display_order(summary.lag_flags[:FLAGGED_SHOWN]), many=True).data,
+            "flagged_total": summary.lag_flags.count(),
+        }
+        return Response(data)

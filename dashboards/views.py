@@ -1,0 +1,544 @@
+"""Leader dashboards: 总览, 指标详情, 区域, 专栏任务, 责任单位.
+
+They read stored statuses only (never recompute on view) in a fixed number of queries, whatever the number of
+indicators, regions or years. Filters are the API's FilterSets; the URL keeps them so a link can be sent.
+Charts are Apache ECharts (installed from npm) fed by JSON in the page, drawn by static/js/charts.js.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any, NamedTuple
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from config.filters import parse_id
+from config.views import request_choices
+from indicators.filtersets import IndicatorFilterSet, IndicatorStatusFilterSet
+from indicators.models import Attribute, FlagKind, FlagState, Indicator
+from indicators.selectors import (
+    flags_visible_to,
+    in_display_order,
+    in_region,
+    indicator_values_visible_to,
+    indicators_visible_to,
+    indicators_with_assessment,
+    recompute_pending_count,
+    recompute_pending_regions,
+    status_card,
+    statuses_visible_to,
+)
+from planning.assessment import DISPLAY_LABELS, DISPLAY_RANK, DISPLAY_STATUSES, display_status, expected_value
+from planning.models import Plan, Responsibility, ResponsibilityRole, TaskStatus, Unit
+from planning.selectors import (
+    AnnotatedAssessment,
+    chosen_plan,
+    chosen_region,
+    chosen_year,
+    default_report_year,
+    plan_regions_visible_to,
+    tasks_visible_to,
+)
+from regions.models import Region
+
+from .selectors import status_summary
+
+FILTER_KEYS = ["plan", "year", "region", "attribute", "status", "unit"]
+# A city has a dozen regions; a province or the country thousands. Pages that list regions show them a page at a
+# time, so their cost and size stay the same at any scale.
+MATRIX_REGIONS_PER_PAGE = 20
+DETAIL_REGIONS_PER_PAGE = 100
+RANKING_SHOWN = 30  # the top and the bottom of a ranking longer than twice this
+FLAGS_SHOWN = 30  # the overview's list of open lag flags; the rest are on the flag list
+
+
+def region_page(request: HttpRequest, regions: list[RegionChoice], per_page: int) -> Page:
+    return Paginator(regions, per_page).get_page(parse_id(request.GET.get("page")) or 1)
+
+
+class RegionChoice(NamedTuple):
+    """A region as the dashboards list it (filters, links, table rows)."""
+
+    pk: int
+    name: str
+    kind: str
+    parent_id: int | None
+    order: int
+
+
+@dataclass
+class Dashboard:
+    """The chosen plan, year and region plus the other filters, as read from the URL."""
+
+    plan: Plan
+    year: int
+    region: Region
+    attribute: str
+    status: str
+    unit: Unit | None
+    plans: list[Plan]
+    years: list[int]
+    regions: list[RegionChoice]
+    units: list[Unit]
+
+    def region_options(self) -> SafeString:
+        """The region filter's options as one string: a province or the country has thousands of regions, and
+        a template loop over them took most of a page's time (docs/benchmarks.md)."""
+        chosen = self.region.pk
+        return mark_safe(  # names are escaped; ids are integers
+            "".join(
+                f'<option value="{region.pk}"{" selected" if region.pk == chosen else ""}>{escape(region.name)}</option>'
+                for region in self.regions
+            )
+        )
+
+    def query(self, **changes: Any) -> str:
+        values = {
+            "plan": self.plan.pk,
+            "year": self.year,
+            "region": self.region.pk,
+            "attribute": self.attribute,
+            "status": self.status,
+            "unit": self.unit.pk if self.unit else "",
+        }
+        values.update(changes)
+        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+
+def dashboard_filters(request: HttpRequest) -> Dashboard:
+    """Plan, year and region from the URL through the same scoped selectors as the API: a region the person may not
+    see is a 404, a year outside the plan a 400; when the URL names none, the defaults are ones the person may see."""
+    plans = list(Plan.objects.exclude(region__isnull=True).order_by("-period_end_year", "code"))
+    with request_choices():
+        plan = chosen_plan(request.GET.get("plan"))
+        years = list(plan.years)
+        default_year = min(default_report_year(plan, timezone.localdate()), plan.period_end_year)
+        year = chosen_year(request.GET.get("year"), years=years, default=default_year, plan=plan)
+        chosen = chosen_region(request.user, plan, request.GET.get("region"))
+    # Plain tuples: a national plan has thousands of regions, and model instances (and the collector passes
+    # they cause) took a large share of every dashboard's time.
+    regions = [
+        RegionChoice(*row)
+        for row in plan_regions_visible_to(request.user, plan).values_list("id", "name", "kind", "parent_id", "order")
+    ]
+    region = chosen
+    attribute = request.GET.get("attribute", "")
+    status = request.GET.get("status", "")
+    units = list(Unit.objects.order_by("order", "name"))
+    unit_param = request.GET.get("unit", "")
+    unit = next((u for u in units if str(u.pk) == unit_param), None)
+    return Dashboard(
+        plan=plan,
+        year=year,
+        region=region,
+        attribute=attribute if attribute in Attribute.values else "",
+        status=status if status in DISPLAY_LABELS else "",
+        unit=unit,
+        plans=plans,
+        years=years,
+        regions=regions,
+        units=units,
+    )
+
+
+def _status_rows(request: HttpRequest, board: Dashboard, *, all_regions: bool = False) -> Any:
+    """Stored statuses for the board, filtered with the API's FilterSet (status is filtered after display)."""
+    params = {
+        "plan": board.plan.pk,
+        "year": board.year,
+        "attribute": board.attribute,
+        "unit": board.unit.pk if board.unit else "",
+    }
+    if not all_regions:
+        params["region"] = board.region.pk
+    queryset = statuses_visible_to(request.user).select_related("indicator__lead_unit", "region")
+    return IndicatorStatusFilterSet({k: v for k, v in params.items() if v != ""}, queryset=queryset).qs
+
+
+def board_indicator_queryset(request: HttpRequest, board: Dashboard) -> QuerySet[Indicator]:
+    """The plan's indicators in view, filtered by the board's attribute and unit with the API's FilterSet."""
+    params = {"plan": board.plan.pk, "attribute": board.attribute, "unit": board.unit.pk if board.unit else ""}
+    queryset = indicators_visible_to(request.user).select_related("plan", "lead_unit")
+    return IndicatorFilterSet({k: v for k, v in params.items() if v != ""}, queryset=queryset).qs
+
+
+def board_indicators(request: HttpRequest, board: Dashboard, *, assessed: bool = True) -> list[Indicator]:
+    """The board's indicators, each with its assessment for the board's region and year.
+
+    Starting from the indicators (not the stored rows) keeps an indicator that was never computed on the page,
+    as 未填报.
+    """
+    queryset = board_indicator_queryset(request, board)
+    if assessed:
+        queryset = indicators_with_assessment(queryset, year=board.year, region_id=board.region.pk)
+    return list(queryset.order_by("number"))
+
+
+def _chart_counts(counts: list[tuple[str, str, int]]) -> dict[str, Any]:
+    return {
+        "keys": [k for k, _, _ in counts],
+        "labels": [label for _, label, _ in counts],
+        "values": [n for _, _, n in counts],
+    }
+
+
+def base_context(board: Dashboard, section: str) -> dict[str, Any]:
+    return {
+        "board": board,
+        "section": section,
+        "status_choices": DISPLAY_STATUSES,
+        "attribute_choices": Attribute.choices,
+    }
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    board = dashboard_filters(request)
+    indicators = board_indicators(request, board)
+    cards = [status_card(i, AnnotatedAssessment.of(i)) for i in indicators]
+    summary = status_summary(request.user, board.plan, board.year, board.region, assessed=indicators)
+    if board.status:
+        cards = [c for c in cards if c.display == board.status]
+    flags = summary.lag_flags
+    context = {
+        **base_context(board, "overview"),
+        "cards": cards,
+        "counts": summary.indicator_counts,
+        "task_counts": summary.task_counts,
+        "charts": {"indicators": _chart_counts(summary.indicator_counts), "tasks": _chart_counts(summary.task_counts)},
+        "flags": in_display_order(flags[:FLAGS_SHOWN]),
+        "flag_total": flags.count(),
+        "overdue_total": summary.overdue_flags.count(),
+        "recompute_pending": recompute_pending_count(request.user, board.plan, board.region),
+    }
+    return render(request, "dashboards/overview.html", context)
+
+
+@login_required
+def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    board = dashboard_filters(request)
+    indicator = get_object_or_404(indicators_visible_to(request.user).select_related("plan", "lead_unit"), pk=pk)
+    if indicator.plan_id != board.plan.pk:
+        board.plan = indicator.plan
+    page = region_page(request, board.regions, DETAIL_REGIONS_PER_PAGE)
+    shown = {region.pk for region in page.object_list} | {board.region.pk}
+    rows = list(
+        statuses_visible_to(request.user).filter(indicator=indicator, as_of_year=board.year, region_id__in=shown)
+    )
+    by_region = {row.region_id: row for row in rows}
+    region_row = by_region.get(board.region.pk)
+    trend = list(
+        statuses_visible_to(request.user).filter(indicator=indicator, region=board.region).order_by("as_of_year")
+    )
+    entries = list(
+        indicator_values_visible_to(request.user)
+        .filter(indicator=indicator, region=board.region)
+        .select_related("updated_by", "reviewed_by")
+        .annotate(evidence_count=Count("evidence"))
+        .order_by("year")
+    )
+    approved = {e.year: e.approved_value for e in entries if e.approved_value is not None}
+    flags = list(
+        flags_visible_to(request.user).filter(indicator=indicator, region=board.region).order_by("-raised_at")[:20]
+    )
+    context = {
+        **base_context(board, "indicator"),
+        "indicator": indicator,
+        "region_row": region_row,
+        "region_card": status_card(indicator, region_row),
+        "rows": [
+            (region, by_region.get(region.pk), status_card(indicator, by_region.get(region.pk)))
+            for region in page.object_list
+        ],
+        "page": page,
+        "trend": [
+            (row, DISPLAY_LABELS[display_status(row.status, row.latest_year, indicator.target_year)]) for row in trend
+        ],
+        "entries": entries,
+        "flags": flags,
+        "chart": trajectory_chart(indicator, region_row, approved),
+        "recompute_pending": recompute_pending_regions(request.user, indicator),
+    }
+    return render(request, "dashboards/indicator_detail.html", context)
+
+
+def trajectory_chart(indicator: Indicator, row: Any, approved: dict[int, Decimal]) -> dict[str, Any]:
+    """Baseline, the straight path to the target, approved actuals, the forecast and the target line."""
+    years = list(range(indicator.baseline_year, indicator.target_year + 1))
+    baseline = getattr(row, "baseline_value", None) if row is not None else indicator.baseline_value
+    target = getattr(row, "target_value", None) if row is not None else indicator.target_value
+
+    def num(value: Decimal | None) -> float | None:
+        return None if value is None else float(value)
+
+    expected = (
+        [
+            num(
+                expected_value(
+                    baseline, target, baseline_year=indicator.baseline_year, target_year=indicator.target_year, year=y
+                )
+            )
+            for y in years
+        ]
+        if baseline is not None and target is not None
+        else []
+    )
+    actual = [num(baseline) if y == indicator.baseline_year else num(approved.get(y)) for y in years]
+    forecast: list[float | None] = [None] * len(years)
+    if row is not None and row.forecast_value is not None and row.latest_year is not None:
+        forecast[years.index(row.latest_year)] = num(row.latest_value)
+        forecast[-1] = num(row.forecast_value)
+    return {
+        "years": [str(y) for y in years],
+        "unit": indicator.unit,
+        "series": [
+            {"name": "预期路径", "data": expected, "kind": "expected"},
+            {"name": "实际（已审核）", "data": actual, "kind": "actual"},
+            {"name": "趋势预测", "data": forecast, "kind": "forecast"},
+            {
+                "name": f"{indicator.target_year}年目标",
+                "data": [num(target)] * len(years) if target is not None else [],
+                "kind": "target",
+            },
+        ],
+    }
+
+
+@login_required
+def region_matrix(request: HttpRequest) -> HttpResponse:
+    board = dashboard_filters(request)
+    page = region_page(request, board.regions, MATRIX_REGIONS_PER_PAGE)
+    regions = list(page.object_list)
+    # A cell needs only its status: plain tuples, not model instances, for the thousands of cells on a page.
+    cells = {
+        (indicator_id, region_id): (status, latest_year)
+        for indicator_id, region_id, status, latest_year in _status_rows(request, board, all_regions=True)
+        .filter(region_id__in=[r.pk for r in regions])
+        .values_list("indicator_id", "region_id", "status", "latest_year")
+    }
+    indicators = board_indicators(request, board, assessed=False)
+    detail_urls = {indicator.pk: reverse("dashboards:indicator", args=[indicator.pk]) for indicator in indicators}
+    heat = []
+    table = []
+    for y_index, region in enumerate(regions):
+        # The cells are written here rather than in the template: a page has over a thousand of them, and the
+        # template loop was most of the page's time.
+        line: list[str] = []
+        region_query = board.query(region=region.pk)
+        for x_index, indicator in enumerate(indicators):
+            cell = cells.get((indicator.pk, region.pk))
+            display = display_status(cell[0], cell[1], indicator.target_year) if cell else "no_data"
+            if board.status and display != board.status:
+                line.append("<td></td>")
+                continue
+            url = f"{detail_urls[indicator.pk]}?{region_query}"
+            heat.append([x_index, y_index, DISPLAY_RANK[display], DISPLAY_LABELS[display], url])
+            line.append(
+                f'<td><a class="badge status-{display}" href="{escape(url)}" title="{escape(indicator.name)}">'
+                f"{escape(DISPLAY_LABELS[display])}</a></td>"
+            )
+        table.append((region, mark_safe("".join(line))))  # every value above is escaped
+    wanted = request.GET.get("indicator", "")
+    chosen = next((i for i in indicators if str(i.pk) == wanted), indicators[0] if indicators else None)
+    ranking: list[tuple[int, RegionChoice, Any, Any]] = []
+    if chosen is not None:
+        # The ranking is over every region in view, not just this page of the matrix.
+        fields = ("status", "latest_year", "latest_value", "ratio", "completion", "expected_completion")
+        chosen_rows = {
+            values["region_id"]: SimpleNamespace(**values)
+            for values in statuses_visible_to(request.user)
+            .filter(indicator=chosen, as_of_year=board.year)
+            .values("region_id", *fields)
+        }
+        ranked = sorted(
+            ((region, chosen_rows.get(region.pk)) for region in board.regions),
+            key=lambda item: (
+                item[1] is None or item[1].ratio is None,
+                -(item[1].ratio if item[1] is not None and item[1].ratio is not None else 0),
+            ),
+        )
+        numbered = list(enumerate(ranked, start=1))
+        if len(numbered) > 2 * RANKING_SHOWN:
+            numbered = numbered[:RANKING_SHOWN] + numbered[-RANKING_SHOWN:]
+        ranking = [(place, region, row, status_card(chosen, row)) for place, (region, row) in numbered]
+    context = {
+        **base_context(board, "regions"),
+        "indicators": indicators,
+        "table": table,
+        "chosen": chosen,
+        "ranking": ranking,
+        "ranking_total": len(board.regions),
+        "ranking_cut": len(board.regions) > 2 * RANKING_SHOWN,
+        "ranking_shown": RANKING_SHOWN,
+        "page": page,
+        "chart": {
+            "x": [f"{i.number}.{i.name}" for i in indicators],
+            "y": [r.name for r in regions],
+            "cells": heat,
+            "pieces": [{"value": DISPLAY_RANK[key], "label": label, "key": key} for key, label in DISPLAY_STATUSES],
+        },
+    }
+    return render(request, "dashboards/regions.html", context)
+
+
+@login_required
+def task_board(request: HttpRequest) -> HttpResponse:
+    board = dashboard_filters(request)
+    tasks = (
+        tasks_visible_to(request.user)
+        .filter(plan=board.plan)
+        .select_related("initiative", "column")
+        .prefetch_related(
+            Prefetch("responsibilities", queryset=Responsibility.objects.select_related("unit").order_by("order")),
+            Prefetch(
+                "statuses",
+                queryset=TaskStatus.objects.filter(as_of_year=board.year).select_related("target"),
+                to_attr="year_statuses",
+            ),
+            "targets",
+        )
+        .order_by("order")
+    )
+    if board.unit is not None:
+        tasks = tasks.filter(responsibilities__unit=board.unit).distinct()
+    groups: dict[str, dict[Any, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    counts: Counter[str] = Counter()
+    for task in tasks:
+        overall = next((s for s in task.year_statuses if s.target_id is None), None)
+        end_year = board.plan.period_end_year
+        display = display_status(overall.status, overall.latest_year, end_year) if overall else "no_data"
+        counts[display] += 1
+        if board.status and display != board.status:
+            continue
+        per_target = {s.target_id: s for s in task.year_statuses if s.target_id is not None}
+        item = {
+            "task": task,
+            "display": display,
+            "label": DISPLAY_LABELS[display],
+            "overall": overall,
+            "targets": [(t, per_target.get(t.pk)) for t in task.targets.all()],
+            "lead": [r.unit for r in task.responsibilities.all() if r.role == ResponsibilityRole.LEAD],
+            "co": [r.unit for r in task.responsibilities.all() if r.role != ResponsibilityRole.LEAD],
+        }
+        groups[task.initiative.group_title][task.initiative].append(item)
+    context = {
+        **base_context(board, "tasks"),
+        "groups": [(title, list(initiatives.items())) for title, initiatives in groups.items()],
+        "counts": [(key, label, counts.get(key, 0)) for key, label in DISPLAY_STATUSES],
+        "chart": _chart_counts([(key, label, counts.get(key, 0)) for key, label in DISPLAY_STATUSES]),
+    }
+    return render(request, "dashboards/tasks.html", context)
+
+
+@login_required
+def unit_board(request: HttpRequest) -> HttpResponse:
+    board = dashboard_filters(request)
+    plan = board.plan
+    task_status: defaultdict[int, Counter[str]] = defaultdict(Counter)
+    co_tasks: Counter[int] = Counter()
+    for unit_id, role, status, latest_year in TaskStatus.objects.filter(
+        task__in=tasks_visible_to(request.user).filter(plan=plan), as_of_year=board.year, target__isnull=True
+    ).values_list("task__responsibilities__unit", "task__responsibilities__role", "status", "latest_year"):
+        if role == ResponsibilityRole.LEAD:
+            task_status[unit_id][display_status(status, latest_year, plan.period_end_year)] += 1
+        else:
+            co_tasks[unit_id] += 1
+    indicator_status: defaultdict[int | None, Counter[str]] = defaultdict(Counter)
+    for indicator in board_indicators(request, board):
+        row = AnnotatedAssessment.of(indicator)
+        indicator_status[indicator.lead_unit_id][
+            display_status(row.status, row.latest_year, indicator.target_year)
+        ] += 1
+    flag_counts: defaultdict[int, Counter[str]] = defaultdict(Counter)
+    for unit_id, kind, n in (
+        flags_visible_to(request.user)
+        .filter(in_region(board.region, plan), plan=plan, state=FlagState.OPEN)
+        .values_list("lead_unit", "kind")
+        .annotate(n=Count("id"))
+    ):
+        flag_counts[unit_id][kind] = n
+    involved = set(task_status) | set(co_tasks) | set(indicator_status) | set(flag_counts)
+    cards: list[dict[str, Any]] = []
+    for unit in board.units:
+        if unit.pk not in involved or (board.unit is not None and unit.pk != board.unit.pk):
+            continue
+        tasks = task_status.get(unit.pk, Counter())
+        indicators = indicator_status.get(unit.pk, Counter())
+        cards.append(
+            {
+                "unit": unit,
+                "tasks": [(key, label, tasks.get(key, 0)) for key, label in DISPLAY_STATUSES if tasks.get(key)],
+                "task_total": sum(tasks.values()),
+                "co_total": co_tasks[unit.pk],
+                "indicators": [
+                    (key, label, indicators.get(key, 0)) for key, label in DISPLAY_STATUSES if indicators.get(key)
+                ],
+                "indicator_total": sum(indicators.values()),
+                "behind": tasks.get("lagging", 0)
+                + tasks.get("regressing", 0)
+                + indicators.get("lagging", 0)
+                + indicators.get("regressing", 0),
+                "lag_flags": flag_counts[unit.pk][FlagKind.LAG],
+                "overdue": flag_counts[unit.pk][FlagKind.OVERDUE],
+            }
+        )
+    cards.sort(key=lambda c: (-c["lag_flags"] - c["behind"], -c["overdue"], c["unit"].order))
+    return render(request, "dashboards/units.html", {**base_context(board, "units"), "cards": cards})
+
+
+@login_required
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    board = dashboard_filters(request)
+    unit = get_object_or_404(Unit, pk=pk)
+    plan = board.plan
+    tasks = list(
+        tasks_visible_to(request.user)
+        .filter(plan=plan, responsibilities__unit=unit)
+        .distinct()
+        .prefetch_related(
+            Prefetch(
+                "statuses",
+                queryset=TaskStatus.objects.filter(as_of_year=board.year, target__isnull=True),
+                to_attr="year_statuses",
+            ),
+            Prefetch("responsibilities", queryset=Responsibility.objects.filter(unit=unit), to_attr="unit_roles"),
+        )
+        .order_by("order")
+    )
+    task_rows = []
+    for task in tasks:
+        overall = task.year_statuses[0] if task.year_statuses else None
+        display = display_status(overall.status, overall.latest_year, plan.period_end_year) if overall else "no_data"
+        task_rows.append((task, task.unit_roles[0].get_role_display(), display, DISPLAY_LABELS[display], overall))
+    indicator_rows = [
+        (indicator, status_card(indicator, AnnotatedAssessment.of(indicator)))
+        for indicator in board_indicators(request, board)
+        if indicator.lead_unit_id == unit.pk
+    ]
+    flags = list(
+        flags_visible_to(request.user)
+        .filter(in_region(board.region, plan), plan=plan, state=FlagState.OPEN, lead_unit=unit)
+        .select_related("indicator", "task", "region")
+        .order_by("kind", "-is_binding", "year")[:200]
+    )
+    context = {
+        **base_context(board, "units"),
+        "unit": unit,
+        "task_rows": task_rows,
+        "indicator_rows": indicator_rows,
+        "lag_flags": [f for f in flags if f.kind == FlagKind.LAG],
+        "overdue_flags": [f for f in flags if f.kind == FlagKind.OVERDUE],
+    }
+    return render(request, "dashboards/unit_detail.html", context)

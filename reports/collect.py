@@ -1,0 +1,103 @@
+"""What a report says, collected from the stored statuses (IndicatorStatus/TaskStatus, never recomputed here).
+
+The tables read the same rows as the dashboards, so the report and the pages agree.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from indicators.models import Flag, FlagKind, FlagState, Indicator, IndicatorValue
+from indicators.selectors import demo_present, indicators_with_assessment
+from planning.assessment import DISPLAY_LABELS, DISPLAY_STATUSES, display_status
+from planning.models import Plan, Responsibility, ResponsibilityRole, Task, TaskStatus
+from planning.selectors import AnnotatedAssessment
+
+
+@dataclass
+class IndicatorLine:
+    indicator: Indicator
+    row: AnnotatedAssessment
+    display: str
+    label: str
+
+
+@dataclass
+class ReportData:
+    plan: Plan
+    year: int
+    kind: str
+    indicators: list[IndicatorLine]
+    counts: list[tuple[str, str, int]]
+    task_counts: list[tuple[str, str, int]]
+    tasks_by_group: dict[str, list[tuple[Task, str, str, str]]]
+    concerns: list[tuple[Flag, str]]
+    demo: bool
+
+
+def collect(plan: Plan, year: int, kind: str) -> ReportData:
+    """Everything the report says, read from stored statuses (never recomputed here)."""
+    indicators = list(
+        indicators_with_assessment(
+            Indicator.objects.filter(plan=plan).select_related("lead_unit", "plan"), year=year
+        ).order_by("number")
+    )
+    lines = []
+    for indicator in indicators:
+        row = AnnotatedAssessment.of(indicator)
+        display = display_status(row.status, row.latest_year, indicator.target_year)
+        lines.append(IndicatorLine(indicator, row, display, DISPLAY_LABELS[display]))
+    counts = Counter(line.display for line in lines)
+    tasks = (
+        Task.objects.filter(plan=plan)
+        .select_related("initiative")
+        .prefetch_related(
+            Prefetch(
+                "statuses",
+                queryset=TaskStatus.objects.filter(as_of_year=year, target__isnull=True),
+                to_attr="year_statuses",
+            ),
+            Prefetch(
+                "responsibilities",
+                queryset=Responsibility.objects.filter(role=ResponsibilityRole.LEAD).select_related("unit"),
+                to_attr="leads",
+            ),
+        )
+        .order_by("order")
+    )
+    task_counts: Counter[str] = Counter()
+    by_group: dict[str, list[tuple[Task, str, str, str]]] = defaultdict(list)
+    for task in tasks:
+        overall = task.year_statuses[0] if task.year_statuses else None
+        display = display_status(overall.status, overall.latest_year, plan.period_end_year) if overall else "no_data"
+        task_counts[display] += 1
+        lead = "、".join(r.unit.name for r in task.leads)
+        by_group[task.initiative.group_title].append((task, display, DISPLAY_LABELS[display], lead))
+    flags = list(
+        Flag.objects.filter(plan=plan, state=FlagState.OPEN, kind=FlagKind.LAG)
+        .select_related("indicator", "task", "region", "lead_unit")
+        .order_by("-is_binding", "indicator__number", "task__order", "region__order")
+    )
+    notes: dict[tuple[int | None, int | None], str] = {
+        (v.indicator_id, v.region_id): v.note or v.outlier_note
+        for v in IndicatorValue.objects.filter(indicator__plan=plan, year__lte=year, approved_value__isnull=False)
+        .exclude(note="", outlier_note="")
+        .order_by("year")
+    }
+    concerns = [
+        (flag, notes.get((flag.indicator_id, flag.region_id), "") if flag.indicator_id else "") for flag in flags
+    ]
+    return ReportData(
+        plan=plan,
+        year=year,
+        kind=kind,
+        indicators=lines,
+        counts=[(key, label, counts.get(key, 0)) for key, label in DISPLAY_STATUSES],
+        task_counts=[(key, label, task_counts.get(key, 0)) for key, label in DISPLAY_STATUSES],
+        tasks_by_group=dict(by_group),
+        concerns=concerns,
+        demo=demo_present(),
+    )

@@ -1,0 +1,46 @@
+"""`manage.py render_report`: build a report .docx now (no Celery) and, with LibreOffice, a PDF to look at."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from planning.models import Plan
+from reports.collect import collect
+from reports.document import build_docx
+
+
+class Command(BaseCommand):
+    help = "生成评估报告 .docx（并用 LibreOffice 转成 PDF 以便查看版面）。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--plan", default="leshan-edu-14fyp", help="规划代码")
+        parser.add_argument("--year", type=int, default=2024)
+        parser.add_argument("--kind", choices=["annual", "midterm"], default="annual")
+        parser.add_argument("--out", type=Path, default=Path(settings.BASE_DIR) / "var" / "reports")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        plan = Plan.objects.filter(code=options["plan"]).first()
+        if plan is None:
+            raise CommandError(f"没有代码为 {options['plan']} 的规划")
+        out: Path = options["out"]
+        out.mkdir(parents=True, exist_ok=True)
+        docx = out / f"{plan.code}-{options['year']}-{options['kind']}.docx"
+        docx.write_bytes(build_docx(collect(plan, options["year"], options["kind"])))
+        self.stdout.write(f"报告：{docx}")
+        office = shutil.which("soffice") or shutil.which("libreoffice")
+        if office is None:
+            self.stdout.write("未安装 LibreOffice（apt-get install libreoffice-writer-nogui），未转换 PDF。")
+            return
+        subprocess.run(
+            [office, "--headless", "--convert-to", "pdf", "--outdir", str(out), str(docx)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        self.stdout.write(f"PDF：{docx.with_suffix('.pdf')}")
