@@ -90,7 +90,7 @@ lint: setup
 
 # Faults survived, load held, bad inputs tried, rows lost: run on PostgreSQL + Redis (CI's by default), printed
 # as one table and written to docs/reliability.md.
-RELIABILITY_TESTS := tests/reliability tests/security tests/security/test_scope_in_bodies.py \
+RELIABILITY_TESTS := tests/reliability tests/security tests/api/test_nothing_silently_changed.py \
 	tests/planning/test_backup.py tests/config/test_security.py \
 	tests/api/test_schemathesis.py tests/api/test_api_errors.py tests/browser/test_strict_csp.py
 reliability: setup system-deps

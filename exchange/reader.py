@@ -405,7 +405,7 @@ def apply_import(plan: ImportPlan, *, user: User, progress: Any = None) -> dict[
                 if change.action == "create":
                     indicator_value_create(
                         indicator=change.target,
-                        region=change.region_obj,  # type: ignore[arg-type]  # indicator rows always have one
+                        region=change.region_obj,  # indicator rows always have one
                         year=plan.year,
                         data=change.data,
                         user=user,

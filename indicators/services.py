@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +20,7 @@ from planning.workflow import Channel, NotAllowed
 from regions.models import Region
 
 from .flags import send_flag_digests, sync_indicator_lag_flags, sync_overdue_flags
-from .models import Indicator, IndicatorRegionTarget, IndicatorValue, Notification, PendingSeriesRecompute
+from .models import Indicator, IndicatorRegionTarget, Notification, PendingSeriesRecompute
 from .selectors import recompute_chunks
 from .status import recompute_indicator_statuses
 from .values import (
@@ -37,38 +35,11 @@ from .values import (
 __all__ = ["IndicatorValueInput", "OutlierCheck", "indicator_value_clean", "outlier_check", "recompute_chunks"]
 
 
-@transaction.atomic
-def indicator_value_create(
-    *,
-    indicator: Indicator,
-    region: Region,
-    year: Any,
-    data: IndicatorValueInput,
-    user: User,
-    channel: str = Channel.FORM,
-    files: Iterable[UploadedFile] = (),
-) -> IndicatorValue:
-    return entries.entry_create(
-        INDICATOR_VALUE, item=indicator, region=region, year=year, data=data, user=user, channel=channel, files=files
-    )
-
-
-@transaction.atomic
-def indicator_value_update(
-    *,
-    entry: IndicatorValue,
-    version: int | None,
-    data: IndicatorValueInput,
-    user: User,
-    channel: str = Channel.FORM,
-    files: Iterable[UploadedFile] = (),
-) -> IndicatorValue:
-    """Save a draft; fields left UNSET keep their values, and a save that changes nothing writes no version."""
-    return entries.entry_update(
-        INDICATOR_VALUE, entry, version=version, data=data, user=user, channel=channel, files=files
-    )
-
-
+# indicator_value_create(*, indicator, region, year, data, user, channel=FORM, files=()) and
+# indicator_value_update(*, entry, version, data, user, channel=FORM, files=()): fields left UNSET keep their values, and
+# a save that changes nothing writes no version (planning.entries).
+indicator_value_create = entries.create_service(INDICATOR_VALUE, "indicator")
+indicator_value_update = entries.update_service(INDICATOR_VALUE, "entry")
 # indicator_value_submit(*, value, user, version=None, channel=FORM), and so on: one shared service per transition.
 indicator_value_submit = entries.transition_service(INDICATOR_VALUE, "submit", "value")
 indicator_value_withdraw = entries.transition_service(INDICATOR_VALUE, "withdraw", "value")

@@ -200,6 +200,26 @@ def entry_transition(
     return locked
 
 
+def create_service(kind: EntryKind, item_arg: str) -> Callable[..., Any]:
+    """The named create service of one kind, e.g. indicator_value_create(*, indicator, region, year, data, user)."""
+
+    def service(*, region: Region | None = None, **kwargs: Any) -> Any:
+        return entry_create(kind, item=kwargs.pop(item_arg), region=region, **kwargs)
+
+    service.__name__ = service.__qualname__ = f"{kind.slug.replace('-', '_')}_create"
+    return service
+
+
+def update_service(kind: EntryKind, entry_arg: str) -> Callable[..., Any]:
+    """The named update service of one kind, e.g. indicator_value_update(*, entry, version, data, user)."""
+
+    def service(**kwargs: Any) -> Any:
+        return entry_update(kind, kwargs.pop(entry_arg), **kwargs)
+
+    service.__name__ = service.__qualname__ = f"{kind.slug.replace('-', '_')}_update"
+    return service
+
+
 def transition_service(kind: EntryKind, action: str, entry_arg: str) -> Callable[..., Any]:
     """The named service of one transition of one kind, e.g. indicator_value_submit(*, value, user, version)."""
 

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 from django.contrib.auth.models import User
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from regions.models import Region
-
 from . import entries
 from .entries import DuplicateEntry
-from .models import PendingTaskRecompute, Responsibility, ResponsibilityBasis, Task, TaskProgress
+from .models import PendingTaskRecompute, Responsibility, ResponsibilityBasis
 from .progress import TASK_PROGRESS, TaskProgressInput, task_progress_clean, task_status_request_recompute
 from .status import recompute_task_statuses
-from .workflow import Channel
 
 __all__ = ["DuplicateEntry", "TaskProgressInput", "task_progress_clean", "task_status_request_recompute"]
 
@@ -39,38 +32,11 @@ def responsibility_save_manual(*, responsibility: Responsibility, user: User) ->
 # --- task progress: the shared reviewed-entry services, declared by planning.progress --------------------------
 
 
-@transaction.atomic
-def task_progress_create(
-    *,
-    task: Task,
-    year: Any,
-    region: Region | None,
-    data: TaskProgressInput,
-    user: User,
-    channel: str = Channel.FORM,
-    files: Iterable[UploadedFile] = (),
-) -> TaskProgress:
-    return entries.entry_create(
-        TASK_PROGRESS, item=task, region=region, year=year, data=data, user=user, channel=channel, files=files
-    )
-
-
-@transaction.atomic
-def task_progress_update(
-    *,
-    progress: TaskProgress,
-    version: int | None,
-    data: TaskProgressInput,
-    user: User,
-    channel: str = Channel.FORM,
-    files: Iterable[UploadedFile] = (),
-) -> TaskProgress:
-    """Save a draft; fields left UNSET (and targets not named) keep their values; no change writes no version."""
-    return entries.entry_update(
-        TASK_PROGRESS, progress, version=version, data=data, user=user, channel=channel, files=files
-    )
-
-
+# task_progress_create(*, task, region, year, data, user, channel=FORM, files=()) and
+# task_progress_update(*, progress, version, data, user, channel=FORM, files=()): fields left UNSET keep their values, and
+# a save that changes nothing writes no version (planning.entries).
+task_progress_create = entries.create_service(TASK_PROGRESS, "task")
+task_progress_update = entries.update_service(TASK_PROGRESS, "progress")
 # task_progress_submit(*, progress, user, version=None, channel=FORM), and so on: one shared service per transition.
 task_progress_submit = entries.transition_service(TASK_PROGRESS, "submit", "progress")
 task_progress_withdraw = entries.transition_service(TASK_PROGRESS, "withdraw", "progress")

@@ -13,10 +13,11 @@ from planning.api.serializers import (
     CHANGED_HELP,
     DETAIL_HELP,
     DISPLAY_STATUS_FIELD,
+    ENTRY_FIELDS,
     AssessmentFields,
-    EvidenceSerializer,
     IdField,
     NumberText,
+    ReviewedEntrySerializer,
     StrictInput,
     StrictIntegerField,
 )
@@ -104,12 +105,7 @@ class IndicatorDetailSerializer(IndicatorSerializer):
         return SeriesPointSerializer(self.context.get("series", []), many=True).data
 
 
-class IndicatorValueSerializer(serializers.ModelSerializer):
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
-    evidence = EvidenceSerializer(many=True, read_only=True)
-    created_by = serializers.CharField(source="created_by.username", read_only=True)
-    updated_by = serializers.CharField(source="updated_by.username", read_only=True)
-
+class IndicatorValueSerializer(ReviewedEntrySerializer):
     class Meta:
         model = IndicatorValue
         fields = [
@@ -121,20 +117,9 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
             "source",
             "note",
             "outlier_note",
-            "status",
-            "status_label",
-            "version",
-            "revision",
             "approved_value",
-            "review_comment",
             "is_demo",
-            "created_by",
-            "updated_by",
-            "created_at",
-            "updated_at",
-            "submitted_at",
-            "approved_at",
-            "evidence",
+            *ENTRY_FIELDS,
         ]
 
 

@@ -294,12 +294,34 @@ class EvidenceSerializer(serializers.Serializer):
     uploaded_at = serializers.DateTimeField()
 
 
-class TaskProgressSerializer(serializers.ModelSerializer):
+class ReviewedEntrySerializer(serializers.ModelSerializer):
+    """What every kind of reviewed entry shows: its workflow state, who and when, and its evidence."""
+
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    amounts = TaskTargetValueSerializer(many=True, read_only=True)
     evidence = EvidenceSerializer(many=True, read_only=True)
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     updated_by = serializers.CharField(source="updated_by.username", read_only=True)
+
+
+# The workflow fields of every entry, after the kind's own (the order clients see).
+ENTRY_FIELDS = [
+    "status",
+    "status_label",
+    "version",
+    "revision",
+    "review_comment",
+    "created_by",
+    "updated_by",
+    "created_at",
+    "updated_at",
+    "submitted_at",
+    "approved_at",
+    "evidence",
+]
+
+
+class TaskProgressSerializer(ReviewedEntrySerializer):
+    amounts = TaskTargetValueSerializer(many=True, read_only=True)
 
     class Meta:
         model = TaskProgress
@@ -308,24 +330,13 @@ class TaskProgressSerializer(serializers.ModelSerializer):
             "task",
             "year",
             "region",
-            "status",
-            "status_label",
-            "version",
-            "revision",
             "narrative",
             "percent",
             "passed",
             "amounts",
             "approved_percent",
             "approved_passed",
-            "review_comment",
-            "created_by",
-            "updated_by",
-            "created_at",
-            "updated_at",
-            "submitted_at",
-            "approved_at",
-            "evidence",
+            *ENTRY_FIELDS,
         ]
 
 

@@ -68,6 +68,9 @@ LABELS = {
     "bodies_checked": "比较的应答",
     "urls": "地址",
     "perturbations": "范围外改动",
+    "writes_compared": "核对的写入",
+    "refused": "中文提示拒绝",
+    "rows_silently_changed": "被悄悄改动的行",
 }
 
 
@@ -95,6 +98,13 @@ NOTES = """## 各项检查做了什么、依赖哪些设置
   发送嵌套 1,000 层（约 2 KB）的 JSON，以及超过 1 MiB 的请求体，均在解析前以 400 和中文说明拒绝
   （`API_MAX_JSON_DEPTH` 默认 32 层、`API_MAX_JSON_BYTES` 默认 1 MiB，config/api.py）；路由不认的 id、未知路径、
   CSRF 失败、415、405、406、请求过大等，/api/ 下的回答一律为 JSON 与中文说明（config/security.py）。
+- **应答内容不越权**（tests/security/test_scope_in_bodies.py）：每个页面与接口 × 每个人，先取一次应答，再只改动此人
+  查看范围外的数据（全市与市中区的数值、分解目标、待审核与草稿、其他单位的任务进展）后再取一次，两次应答（去掉 CSRF
+  令牌后）必须逐字相同——不看状态码，看内容：范围外的数值、计数、预警与 id 都不得出现或改变答案；另查范围外的
+  `?region=` 一律 404。页面与接口用同一组选择器（`planning.selectors.chosen_region/chosen_year`）。
+- **输入原样保存或拒绝**（tests/api/test_nothing_silently_changed.py）：超长文字、小数 id、`95,8`、末尾带 0 的数值、
+  只含版本号的 PATCH、部分修改等，每次写入后核对数据库：要么与发送的一致，要么以说明上限或写法的中文 400 拒绝；
+  “被悄悄改动的行”必须为 0。上限唯一来源是模型字段（`planning.workflow.field_limit`）。
 - **登录与浏览器**：同一用户名在同一地址连续失败 5 次锁定 30 分钟（django-axes）；内容安全策略 `default-src 'self'`
   （django-csp），模板中没有内联脚本或样式，管理后台与接口文档在 Chromium 中无违规；生产设置通过
   `manage.py check --deploy --fail-level WARNING`（CI 中运行）。
