@@ -18,6 +18,7 @@ RUN apt-get update \
     && useradd --create-home --uid 1000 app
 
 WORKDIR /app
+# Runtime pins only: the test and lint tools (requirements-dev.lock) never enter the image.
 COPY requirements.lock .
 RUN pip install --no-cache-dir -r requirements.lock
 

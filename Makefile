@@ -7,24 +7,31 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 INSTALLED := $(VENV)/.installed
+DEV_INSTALLED := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?= -n auto
 
-.PHONY: help run test fuzz lint check deploy-check backup restore reliability bench setup db demo-users demo-users-reset demo-data system-deps lock clean worker
+.PHONY: help run test fuzz lint check deploy-check backup restore reliability bench setup setup-dev db demo-users demo-users-reset demo-data system-deps lock clean worker
 
 help:
 	@echo "make run    — 安装依赖、迁移数据库、载入规划、创建演示账号，并在 http://$(HOST):$(PORT) 启动"
 	@echo "make test   — 安装依赖并运行全部测试"
 	@echo "make lint   — ruff 与 mypy"
 
-# The virtualenv is rebuilt whenever the pinned dependencies change.
+# The virtualenv is rebuilt whenever the pinned dependencies change. requirements.lock holds what the app
+# needs at run time (make run, the Docker image); requirements-dev.lock adds the test and lint tools
+# (make test, lint, fuzz, reliability, bench) on top of it.
 $(INSTALLED): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "需要 $(PYTHON)（Python 3.11）"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --disable-pip-version-check --upgrade pip
 	$(PIP) install --quiet --disable-pip-version-check -r requirements.lock
 	touch $(INSTALLED)
+
+$(DEV_INSTALLED): $(INSTALLED) requirements-dev.lock
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.lock
+	touch $(DEV_INSTALLED)
 
 # Front-end packages come from the npm registry at set-up time (the pages never load a CDN).
 NODE_INSTALLED := node_modules/.installed
@@ -34,6 +41,8 @@ $(NODE_INSTALLED): package.json package-lock.json
 	touch $(NODE_INSTALLED)
 
 setup: $(INSTALLED) $(NODE_INSTALLED)
+
+setup-dev: setup $(DEV_INSTALLED)
 
 db: setup
 	$(PY) manage.py migrate --noinput
@@ -66,24 +75,26 @@ worker: setup
 
 # Browser tests drive Debian's chromium; install it (and CJK fonts for screenshots) when we can.
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
+		|| ! command -v soffice >/dev/null || ! command -v pdftotext >/dev/null; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "安装 chromium 与 fonts-noto-cjk（浏览器测试用）"; \
-			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+			echo "安装 chromium、fonts-noto-cjk（浏览器测试用）与 libreoffice-writer-nogui、poppler-utils（报告版面测试用）"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk \
+				libreoffice-writer-nogui poppler-utils >/dev/null) \
 				|| echo "未能安装 chromium；浏览器测试将被跳过"; \
 		else \
 			echo "未找到 /usr/bin/chromium 且无法安装；浏览器测试将被跳过（apt-get install chromium fonts-noto-cjk）"; \
 		fi; \
 	fi
 
-test: setup system-deps
+test: setup-dev system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # A deeper, randomised schemathesis run over the API (CI runs a fixed, smaller set).
-fuzz: setup
+fuzz: setup-dev
 	FUZZ_RANDOM=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/api/test_schemathesis.py -n auto -q
 
-lint: setup
+lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
@@ -93,7 +104,7 @@ lint: setup
 RELIABILITY_TESTS := tests/reliability tests/security tests/api/test_nothing_silently_changed.py \
 	tests/planning/test_backup.py tests/config/test_security.py \
 	tests/api/test_schemathesis.py tests/api/test_api_errors.py tests/browser/test_strict_csp.py
-reliability: setup system-deps
+reliability: setup-dev system-deps
 	@export DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tracker_ci}" \
 		REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/15}" REQUIRE_SERVICES=1 \
 		RELIABILITY_FIGURES="$$(mktemp)"; \
@@ -105,7 +116,7 @@ reliability: setup system-deps
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 BENCH_ARGS ?=
-bench: setup
+bench: setup-dev
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null); } \
 		|| echo "未找到 wrk：接口压测将不运行（apt-get install wrk）"
@@ -134,12 +145,27 @@ deploy-check: setup
 
 check: lint test
 
-# Re-resolve the pinned versions from the ranges in pyproject.toml.
+# Re-resolve the pinned versions from the ranges in pyproject.toml: everything (runtime + dev) is resolved
+# together, then the runtime dependencies alone are installed constrained to those pins; their freeze is
+# requirements.lock and the rest is requirements-dev.lock (which pulls in requirements.lock with -r).
+LOCK_VENV := .venv-lock
 lock:
-	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/pip install --quiet --disable-pip-version-check ".[dev]"
-	.venv-lock/bin/pip freeze --exclude leshan-plan-tracker > requirements.lock
-	rm -rf .venv-lock build *.egg-info
+	rm -rf $(LOCK_VENV) && mkdir -p $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)/all && $(PYTHON) -m venv $(LOCK_VENV)/runtime
+	$(LOCK_VENV)/all/bin/pip install --quiet --disable-pip-version-check ".[dev]"
+	$(LOCK_VENV)/all/bin/pip freeze --exclude leshan-plan-tracker > $(LOCK_VENV)/all.txt
+	$(LOCK_VENV)/runtime/bin/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
+		> $(LOCK_VENV)/runtime.in
+	$(LOCK_VENV)/runtime/bin/pip install --quiet --disable-pip-version-check -c $(LOCK_VENV)/all.txt -r $(LOCK_VENV)/runtime.in
+	$(LOCK_VENV)/runtime/bin/pip freeze > $(LOCK_VENV)/runtime.txt
+	$(LOCK_VENV)/runtime/bin/pip check
+	@if grep -vxFf $(LOCK_VENV)/all.txt $(LOCK_VENV)/runtime.txt; then echo "以上运行时依赖不在完整解析结果中"; exit 1; fi
+	cp $(LOCK_VENV)/runtime.txt requirements.lock
+	{ echo "# Development and test tools ([project.optional-dependencies].dev) and what they need beyond the"; \
+	  echo "# runtime set; generated by make lock. Installing this file installs requirements.lock too."; \
+	  echo "-r requirements.lock"; \
+	  grep -vxFf $(LOCK_VENV)/runtime.txt $(LOCK_VENV)/all.txt || [ $$? = 1 ]; } > requirements-dev.lock
+	rm -rf $(LOCK_VENV) build *.egg-info
 
 clean:
 	rm -rf $(VENV) node_modules var db.sqlite3 db.sqlite3-* .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+import django_filters.constants
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Q
@@ -124,7 +125,7 @@ class DisplayStatusFilter(django_filters.ChoiceFilter):
         self.target_year_field = target_year_field
 
     def filter(self, qs: Any, value: Any) -> Any:
-        if value in self.empty_values:
+        if value in django_filters.constants.EMPTY_VALUES:
             return qs
         condition = display_status_condition(
             value,

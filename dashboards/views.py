@@ -200,6 +200,9 @@ def base_context(board: Dashboard, section: str) -> dict[str, Any]:
         "section": section,
         "status_choices": DISPLAY_STATUSES,
         "attribute_choices": Attribute.choices,
+        # For the printed page's line of filters (the form itself is not printed).
+        "attribute_label": dict(Attribute.choices).get(board.attribute, ""),
+        "status_label": DISPLAY_LABELS.get(board.status, ""),
     }
 
 
@@ -344,7 +347,7 @@ def region_matrix(request: HttpRequest) -> HttpResponse:
                 line.append("<td></td>")
                 continue
             url = f"{detail_urls[indicator.pk]}?{region_query}"
-            heat.append([x_index, y_index, DISPLAY_RANK[display], DISPLAY_LABELS[display], url])
+            heat.append([x_index, y_index, DISPLAY_RANK[display], DISPLAY_LABELS[display], url, display])
             line.append(
                 f'<td><a class="badge status-{display}" href="{escape(url)}" title="{escape(indicator.name)}">'
                 f"{escape(DISPLAY_LABELS[display])}</a></td>"
@@ -352,45 +355,76 @@ def region_matrix(request: HttpRequest) -> HttpResponse:
         table.append((region, mark_safe("".join(line))))  # every value above is escaped
     wanted = request.GET.get("indicator", "")
     chosen = next((i for i in indicators if str(i.pk) == wanted), indicators[0] if indicators else None)
-    ranking: list[tuple[int, RegionChoice, Any, Any]] = []
+    ranking: list[tuple[int | None, RegionChoice, Any, Any]] = []
+    ranking_total = 0
+    reference: tuple[RegionChoice, Any, Any] | None = None
     if chosen is not None:
         # The ranking is over every region in view, not just this page of the matrix.
-        fields = ("status", "latest_year", "latest_value", "ratio", "completion", "expected_completion")
+        fields = (
+            "status",
+            "latest_year",
+            "latest_value",
+            "baseline_value",
+            "target_value",
+            "ratio",
+            "completion",
+            "expected_completion",
+        )
         chosen_rows = {
             values["region_id"]: SimpleNamespace(**values)
             for values in statuses_visible_to(request.user)
             .filter(indicator=chosen, as_of_year=board.year)
             .values("region_id", *fields)
         }
-        ranked = sorted(
-            ((region, chosen_rows.get(region.pk)) for region in board.regions),
-            key=lambda item: (
-                item[1] is None or item[1].ratio is None,
-                -(item[1].ratio if item[1] is not None and item[1].ratio is not None else 0),
-            ),
-        )
-        numbered = list(enumerate(ranked, start=1))
+        ranked: list[tuple[RegionChoice, Any]] = []
+        unranked: list[tuple[RegionChoice, Any]] = []  # no ratio yet (未填报), then no baseline or target
+        for region in board.regions:
+            row = chosen_rows.get(region.pk)
+            if region.pk == board.plan.region_id:
+                # The plan's own region (the city) is the sum or the whole of its counties, not one of them: it is
+                # shown above the ranking as the reference, unnumbered.
+                reference = (region, row, status_card(chosen, row))
+            elif row is not None and row.ratio is not None:
+                ranked.append((region, row))
+            else:
+                unranked.append((region, row))
+        ranked.sort(key=lambda item: -item[1].ratio)
+        unranked.sort(key=lambda item: _lacks_plan(item[1]))  # stable: region order within each group
+        ranking_total = len(ranked)
+        numbered: list[tuple[int | None, RegionChoice, Any]] = [
+            (place, region, row) for place, (region, row) in enumerate(ranked, start=1)
+        ]
         if len(numbered) > 2 * RANKING_SHOWN:
             numbered = numbered[:RANKING_SHOWN] + numbered[-RANKING_SHOWN:]
-        ranking = [(place, region, row, status_card(chosen, row)) for place, (region, row) in numbered]
+        numbered += [(None, region, row) for region, row in unranked]
+        ranking = [(place, region, row, status_card(chosen, row)) for place, region, row in numbered]
     context = {
         **base_context(board, "regions"),
         "indicators": indicators,
         "table": table,
         "chosen": chosen,
         "ranking": ranking,
-        "ranking_total": len(board.regions),
-        "ranking_cut": len(board.regions) > 2 * RANKING_SHOWN,
+        "ranking_reference": reference,
+        "ranking_total": ranking_total,
+        "ranking_cut": ranking_total > 2 * RANKING_SHOWN,
         "ranking_shown": RANKING_SHOWN,
         "page": page,
         "chart": {
-            "x": [f"{i.number}.{i.name}" for i in indicators],
+            # Full names: the chart wraps them (static/js/charts.js) and shows them whole on hover.
+            "x": [f"{i.number}. {i.name}" for i in indicators],
+            "names": [f"{i.number}. {i.name}（{i.unit}）" for i in indicators],
             "y": [r.name for r in regions],
             "cells": heat,
-            "pieces": [{"value": DISPLAY_RANK[key], "label": label, "key": key} for key, label in DISPLAY_STATUSES],
         },
     }
     return render(request, "dashboards/regions.html", context)
+
+
+def _lacks_plan(row: Any) -> bool:
+    """A region without a baseline or a target for the indicator: it cannot be ranked and is listed last."""
+    if row is None:
+        return False  # never computed: 未填报
+    return bool(row.status == "no_plan" or row.baseline_value is None or row.target_value is None)
 
 
 @login_required

@@ -15,6 +15,7 @@ from planning.assessment import DISPLAY_LABELS, display_status
 from planning.models import Plan
 from regions.models import Region
 
+from .sheets import PERCENT_FORMAT, decimal_format, finish_table, fit_columns, header_height, number
 from .template import plain
 
 # Status colours of the dashboard (fill, font), for the export.
@@ -57,31 +58,72 @@ def _yes_no(value: bool | None) -> str:
     return "" if value is None else ("能" if value else "不能")
 
 
-def _pct(value: Decimal | None) -> str:
-    return "" if value is None else f"{value * 100:.1f}%"
+def _fraction(value: Decimal | None) -> float | None:
+    """A stored fraction (0.9 = 90%) for a cell formatted as a percent."""
+    return None if value is None else float(value)
 
 
-STATUS_HEADERS = [
-    "序号",
-    "指标",
-    "单位",
-    "属性",
-    "区域",
-    "基期值",
-    "最新值",
-    "最新年度",
-    "目标值",
-    "完成度",
-    "按时间应完成",
-    "进度比",
-    "状态",
-    "趋势预测",
-    "预测能否达标",
-    "牵头单位",
+def _percent_points(value: Decimal | None) -> str:
+    """A stored fraction as plain percent points for the CSV (0.9 → 90); the header names the unit."""
+    return "" if value is None else plain(value * 100)
+
+
+# header, CSV header (the unit of computed ratios in the header, the values plain numbers)
+STATUS_COLUMNS = [
+    ("序号", "序号"),
+    ("指标", "指标"),
+    ("单位", "单位"),
+    ("属性", "属性"),
+    ("区域", "区域"),
+    ("基期值", "基期值"),
+    ("最新值", "最新值"),
+    ("最新年度", "最新年度"),
+    ("目标值", "目标值"),
+    ("完成度", "完成度（%）"),
+    ("按时间应完成", "按时间应完成（%）"),
+    ("进度比", "进度比"),
+    ("状态", "状态"),
+    ("趋势预测", "趋势预测"),
+    ("预测能否达标", "预测能否达标"),
+    ("牵头单位", "牵头单位"),
 ]
+STATUS_HEADERS = [title for title, _csv in STATUS_COLUMNS]
+CSV_HEADERS = [title for _title, title in STATUS_COLUMNS]
+RATIO_FORMAT = "0.00"
+TITLE_ROWS = 1  # the title line above the header
 
 
-def _status_record(row: dict[str, Any]) -> list[Any]:
+def _status_cells(row: dict[str, Any]) -> list[tuple[Any, str]]:
+    """One export row as (value, number format): numbers as numbers, formatted with the indicator's places."""
+    indicator, status = row["indicator"], row["status"]
+    places = decimal_format(indicator.decimal_places)
+
+    def measure(name: str) -> Decimal | None:
+        value: Decimal | None = getattr(status, name, None)
+        return value
+
+    return [
+        (indicator.number, "0"),
+        (indicator.name, ""),
+        (indicator.unit, ""),
+        (indicator.get_attribute_display(), ""),
+        (row["region"].name, ""),
+        (number(measure("baseline_value")), places),
+        (number(measure("latest_value")), places),
+        (getattr(status, "latest_year", None), "0"),
+        (number(measure("target_value")), places),
+        (_fraction(measure("completion")), PERCENT_FORMAT),
+        (_fraction(measure("expected_completion")), PERCENT_FORMAT),
+        (number(measure("ratio")), RATIO_FORMAT),
+        (row["label"], ""),
+        (number(measure("forecast_value")), places),
+        (_yes_no(getattr(status, "forecast_meets_target", None)), ""),
+        (indicator.lead_unit.name if indicator.lead_unit else "", ""),
+    ]
+
+
+def _status_csv_record(row: dict[str, Any]) -> list[Any]:
+    """One CSV row: plain numbers as stored (no % text: the header carries the unit), blank for none."""
     indicator, status = row["indicator"], row["status"]
     return [
         indicator.number,
@@ -93,14 +135,21 @@ def _status_record(row: dict[str, Any]) -> list[Any]:
         plain(getattr(status, "latest_value", None)),
         getattr(status, "latest_year", None) or "",
         plain(getattr(status, "target_value", None)),
-        _pct(getattr(status, "completion", None)),
-        _pct(getattr(status, "expected_completion", None)),
+        _percent_points(getattr(status, "completion", None)),
+        _percent_points(getattr(status, "expected_completion", None)),
         plain(getattr(status, "ratio", None)),
         row["label"],
         plain(getattr(status, "forecast_value", None)),
         _yes_no(getattr(status, "forecast_meets_target", None)),
         indicator.lead_unit.name if indicator.lead_unit else "",
     ]
+
+
+def _put(sheet: Any, row: int, values: list[tuple[Any, str]]) -> None:
+    for column, (value, number_format) in enumerate(values, 1):
+        cell = sheet.cell(row=row, column=column, value=None if value == "" else value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            cell.number_format = number_format
 
 
 def export_status_xlsx(
@@ -113,19 +162,22 @@ def export_status_xlsx(
     workbook = Workbook()
     detail = workbook.active
     detail.title = "指标状态"
-    detail.append([f"{plan.title} · 截至{year}年 · 导出于 {timezone.localtime():%Y-%m-%d %H:%M}"])
-    detail.append(STATUS_HEADERS)
-    for cell in detail[2]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        detail.append(_status_record(row))
+    # The title line. The export time stays text here: the non-interference test (tests/security/
+    # test_scope_in_bodies.py) masks "导出于 <minute>" in text; a date cell would make two exports differ.
+    title = f"{plan.title} · 截至{year}年 · 导出于 {timezone.localtime():%Y-%m-%d %H:%M}"
+    detail.cell(row=1, column=1, value=title).font = Font(bold=True, size=12)
+    header_row = TITLE_ROWS + 1
+    for column, heading in enumerate(STATUS_HEADERS, 1):
+        detail.cell(row=header_row, column=column, value=heading).font = Font(bold=True)
+    status_column = STATUS_HEADERS.index("状态") + 1
+    for index, row in enumerate(rows, header_row + 1):
+        _put(detail, index, _status_cells(row))
         fill, font = STATUS_FILLS[row["display"]]
-        status_cell = detail.cell(row=detail.max_row, column=STATUS_HEADERS.index("状态") + 1)
+        status_cell = detail.cell(row=index, column=status_column)
         status_cell.fill = PatternFill("solid", fgColor=fill)
         status_cell.font = Font(color=font)
-    for index, width in enumerate([6, 28, 8, 8, 14, 9, 9, 9, 9, 9, 11, 9, 13, 9, 11, 12], 1):
-        detail.column_dimensions[detail.cell(row=2, column=index).column_letter].width = width
-    detail.freeze_panes = "C3"
+    fit_columns(detail, header_row=header_row, caps={STATUS_HEADERS.index("指标") + 1: 40})
+    finish_table(detail, header_row=header_row, freeze=f"C{header_row + 1}")
 
     matrix = workbook.create_sheet("区域矩阵")
     matrix.append(["区域", *[f"{i.number}.{i.name}" for i in indicators]])
@@ -140,41 +192,47 @@ def export_status_xlsx(
             cell = matrix.cell(row=matrix.max_row, column=column)
             cell.fill = PatternFill("solid", fgColor=fill)
             cell.font = Font(color=font)
-    matrix.column_dimensions["A"].width = 16
-    matrix.freeze_panes = "B2"
+    # Indicator names are long: the header wraps over as many lines as it needs, the columns fit the labels.
+    fit_columns(matrix, header_row=1, header_lines=4, minimum=10, maximum=18)
+    matrix.row_dimensions[1].height = header_height(matrix, 1)
+    finish_table(matrix, header_row=1, freeze="B2")
 
     task_sheet = workbook.create_sheet("任务")
-    task_sheet.append(["编号", "任务", "重点举措", "牵头单位", "状态", "完成度", "按时间应完成"])
+    task_headers = ["编号", "任务", "重点举措", "牵头单位", "状态", "完成度", "按时间应完成"]
+    task_sheet.append(task_headers)
     for cell in task_sheet[1]:
         cell.font = Font(bold=True)
     for task, overall, display, lead in tasks:
-        task_sheet.append(
+        _put(
+            task_sheet,
+            task_sheet.max_row + 1,
             [
-                task.label,
-                task.title,
-                task.initiative.title,
-                lead,
-                DISPLAY_LABELS[display],
-                _pct(getattr(overall, "completion", None)),
-                _pct(getattr(overall, "expected_completion", None)),
-            ]
+                (task.label, ""),
+                (task.title, ""),
+                (task.initiative.title, ""),
+                (lead, ""),
+                (DISPLAY_LABELS[display], ""),
+                (_fraction(getattr(overall, "completion", None)), PERCENT_FORMAT),
+                (_fraction(getattr(overall, "expected_completion", None)), PERCENT_FORMAT),
+            ],
         )
         fill, font = STATUS_FILLS[display]
         cell = task_sheet.cell(row=task_sheet.max_row, column=5)
         cell.fill = PatternFill("solid", fgColor=fill)
         cell.font = Font(color=font)
-    for letter, width in zip("ABCDEFG", [10, 36, 30, 14, 13, 9, 11], strict=True):
-        task_sheet.column_dimensions[letter].width = width
+    fit_columns(task_sheet, header_row=1, caps={2: 44, 3: 36})
+    finish_table(task_sheet, header_row=1, freeze="C2")
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
 
 
 def export_status_csv(*, plan: Plan, year: int, indicators: list[Indicator], regions: list[Region]) -> str:
+    """The 指标状态 rows as CSV for other programs: UTF-8 with a BOM (so Excel reads the Chinese), plain numbers."""
     buffer = io.StringIO()
-    buffer.write("\ufeff")  # so Excel opens UTF-8 Chinese correctly
+    buffer.write("\ufeff")  # the byte-order mark: without it Excel opens UTF-8 as the local code page (GBK)
     writer = csv.writer(buffer)
-    writer.writerow(STATUS_HEADERS)
+    writer.writerow(CSV_HEADERS)
     for row in status_rows(plan, year, indicators, regions):
-        writer.writerow(_status_record(row))
+        writer.writerow(_status_csv_record(row))
     return buffer.getvalue()

@@ -14,6 +14,7 @@ from planning.models import Plan
 class ImportState(models.TextChoices):
     REJECTED = "rejected", _("有错误，未导入")
     PREVIEWED = "previewed", _("待确认")
+    UNCHANGED = "unchanged", _("无变化，无需导入")
     APPLYING = "applying", _("导入中")
     DONE = "done", _("已导入")
     FAILED = "failed", _("导入失败，未写入")

@@ -74,6 +74,11 @@ class PlannedChange:
     entry: Any  # existing IndicatorValue / TaskProgress or None
     data: Any  # IndicatorValueInput or TaskProgressInput
     details: str = ""
+    sheet: str = ""  # the worksheet the row is on, named with the row number in the preview
+
+    @property
+    def where(self) -> str:
+        return f"{self.sheet} 第{self.row}行"
 
 
 @dataclass
@@ -90,6 +95,11 @@ class ImportPlan:
             counts[change.action] += 1
         return counts
 
+    @property
+    def has_work(self) -> bool:
+        """Whether confirming would write anything: an identical re-upload is all "unchanged"."""
+        return any(change.action != "unchanged" for change in self.changes)
+
     def summary(self) -> dict[str, Any]:
         return {
             "counts": self.counts,
@@ -100,6 +110,8 @@ class ImportPlan:
                     "title": c.title,
                     "region": c.region,
                     "row": c.row,
+                    "sheet": c.sheet,
+                    "where": c.where,
                     "details": c.details,
                 }
                 for c in self.changes
@@ -308,10 +320,56 @@ def _read_indicators(sheet: Any, user: User, result: ImportPlan) -> None:
             continue
         else:
             action = "update"
-        detail = f"{plain(entry.value) if entry else '（无）'} → {plain(cleaned['value'])}"
+        detail = _indicator_detail(indicator, action, entry, cleaned)
         result.changes.append(
-            PlannedChange("indicator", action, title, region.name, number, indicator, region, entry, data, detail)
+            PlannedChange("indicator", action, title, region.name, number, indicator, region, entry, data, detail, name)
         )
+
+
+INDICATOR_TEXTS = {"source": "数据来源", "note": "说明", "outlier_note": "异常值确认说明"}
+
+
+def _indicator_detail(indicator: Indicator, action: str, entry: Any, cleaned: dict[str, Any]) -> str:
+    """The value a row gives, with the one it replaces: "95.5% → 95.8%"; other changed fields named."""
+    new = f"{plain(cleaned['value'])}{indicator.unit}"
+    if action == "create":
+        return f"（无） → {new}"
+    if action == "unchanged":
+        return new
+    old = f"{plain(entry.value)}{indicator.unit}"
+    texts = [label for key, label in INDICATOR_TEXTS.items() if key in cleaned and getattr(entry, key) != cleaned[key]]
+    shown = new if old == new else f"{old} → {new}"
+    return shown + (f"（{'、'.join(texts)}已修改）" if texts else "")
+
+
+def _task_values(targets: list[Any], amounts: dict[int, Any], percent: Any, passed: bool | None) -> str:
+    """A task row's figures as a person reads them: "①新建城镇公办幼儿园 3所；完成 60%；已通过"."""
+    parts = [
+        f"{CIRCLED[i]}{target.label} {plain(amounts[target.pk])}{target.unit}"
+        for i, target in enumerate(targets)
+        if amounts.get(target.pk) is not None
+    ]
+    if percent is not None:
+        parts.append(f"完成 {plain(percent)}%")
+    if passed is not None:
+        parts.append("已通过验收/评估" if passed else "未通过验收/评估")
+    return "；".join(parts)
+
+
+def _task_detail(task: Task, action: str, entry: Any, cleaned: dict[str, Any]) -> str:
+    targets = task.quantity_targets
+    new = _task_values(targets, cleaned["amounts"], cleaned["percent"], cleaned["passed"])
+    if not new:  # nothing but the narrative: show its beginning
+        text = cleaned["narrative"]
+        new = "工作进展：" + (text[:30] + "…" if len(text) > 30 else text)
+    if action == "create":
+        return f"（无） → {new}"
+    if action == "unchanged":
+        return new
+    old_amounts = {a.target_id: a.amount for a in entry.amounts.all()}
+    old = _task_values(targets, old_amounts, entry.percent, entry.passed) or "（无）"
+    shown = new if old == new else f"{old} → {new}"
+    return shown + ("（工作进展已修改）" if entry.narrative != cleaned["narrative"] else "")
 
 
 def _read_tasks(sheet: Any, user: User, result: ImportPlan) -> None:
@@ -384,8 +442,21 @@ def _read_tasks(sheet: Any, user: User, result: ImportPlan) -> None:
             continue
         else:
             action = "update"
+        detail = _task_detail(task, action, entry, cleaned)
         result.changes.append(
-            PlannedChange("task", action, title, region.name if region else "全市", number, task, region, entry, data)
+            PlannedChange(
+                "task",
+                action,
+                title,
+                region.name if region else "全市",
+                number,
+                task,
+                region,
+                entry,
+                data,
+                detail,
+                name,
+            )
         )
 
 

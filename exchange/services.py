@@ -53,7 +53,7 @@ def import_check(*, user: User, upload: UploadedFile) -> ImportBatch:
         original_name=(upload.name or "upload.xlsx")[:200],
         plan=plan.plan,
         year=plan.year,
-        state=ImportState.REJECTED if plan.errors else ImportState.PREVIEWED,
+        state=_checked_state(plan),
         summary=plan.summary(),
     )
     batch.file.save("upload.xlsx", ContentFile(data), save=False)
@@ -61,10 +61,25 @@ def import_check(*, user: User, upload: UploadedFile) -> ImportBatch:
     return batch
 
 
+def _checked_state(plan: ImportPlan) -> str:
+    if plan.errors:
+        return ImportState.REJECTED
+    # An identical re-upload: every row as already saved, so there is nothing to confirm.
+    return ImportState.PREVIEWED if plan.has_work else ImportState.UNCHANGED
+
+
+def has_work(batch: ImportBatch) -> bool:
+    """Whether confirming the batch would write anything (its checked rows are not all unchanged)."""
+    counts = batch.summary.get("counts", {})
+    return bool(counts.get("create") or counts.get("update"))
+
+
 def import_confirm(*, batch: ImportBatch, user: User) -> ImportBatch:
     """Apply a previewed import: now when small, else by a Celery task (the page shows its progress)."""
     if batch.user_id != user.pk:
         raise NotInScope()
+    if batch.state == ImportState.UNCHANGED or (batch.state == ImportState.PREVIEWED and not has_work(batch)):
+        raise TransitionError(_("文件中的内容与系统中已保存的填报完全相同（无变化），没有需要导入的内容。"))
     # Claim it: a double click or a second tab cannot apply the same file twice.
     claimed = ImportBatch.objects.filter(pk=batch.pk, state=ImportState.PREVIEWED).update(
         state=ImportState.APPLYING, finished_at=None

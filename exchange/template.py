@@ -18,6 +18,8 @@ from planning.models import EntryStatus, Plan, TaskProgress
 from planning.selectors import deadline_for, tasks_capturable_by, user_scope
 from regions.models import Region
 
+from .sheets import decimal_format, finish_table, fit_columns, number
+
 TEMPLATE_MARK = "乐山教育规划目标跟踪系统填报模板 v1"
 INDICATOR_SHEET = "指标填报"
 TASK_SHEET = "任务填报"
@@ -96,7 +98,7 @@ def build_template(
     editable_fill = PatternFill("solid", fgColor="FFFDE7")
 
     def header(sheet: Any, columns: list[tuple[str, str, int, bool]]) -> None:
-        for index, (title, _key, width, editable) in enumerate(columns, 1):
+        for index, (title, _key, _width, editable) in enumerate(columns, 1):
             cell = sheet.cell(
                 row=1,
                 column=index,
@@ -105,9 +107,7 @@ def build_template(
             cell.font = Font(bold=True, color="FFFFFF")
             cell.fill = header_fill
             cell.alignment = Alignment(wrap_text=True, vertical="center")
-            sheet.column_dimensions[cell.column_letter].width = width
-        sheet.freeze_panes = "B2"
-        sheet.row_dimensions[1].height = 32
+        sheet.row_dimensions[1].height = 32  # two lines of header
 
     header(indicators_sheet, INDICATOR_COLUMNS)
     indicators = indicators_capturable_by(user).filter(plan=plan).select_related("plan").order_by("number")
@@ -128,25 +128,40 @@ def build_template(
             plan_for = region_plan(indicator, region, decomposed.get((indicator.pk, region.pk)))
             previous = previous_approved(indicator, region, year)
             expected = plan_for.expected(indicator, year)
+            places = indicator.decimal_places
+            # 本年应达 is a computed point on the path: shown (as on the entry page) with at least 2 places.
+            expected_places = max(places, 2)
             values = {
                 "key": f"I{indicator.pk}-R{region.pk}",
                 "indicator": f"{indicator.number}. {indicator.name}",
                 "unit": indicator.unit,
                 "region": region.name,
                 "year": year,
-                "baseline": plain(plan_for.baseline),
-                "target": plain(plan_for.target),
-                "previous": plain(previous[1]) if previous else "",
-                "expected": plain(expected.quantize(Decimal("0.01"))) if expected is not None else "",
+                # Reference values as numbers (sortable, summable), shown with the indicator's decimal places.
+                "baseline": number(plan_for.baseline),
+                "target": number(plan_for.target),
+                "previous": number(previous[1]) if previous else None,
+                "expected": number(expected.quantize(Decimal(1).scaleb(-expected_places)))
+                if expected is not None
+                else None,
                 "state": entry.get_status_display() if entry else "未填报",
                 # Only an editable draft is pre-filled: a submitted or approved entry is not changed by a file.
-                "value": plain(editable.value) if editable else "",
+                # A number in a General cell: what is typed later shows exactly as typed (no rounding by a format).
+                "value": number(editable.value) if editable else None,
                 "source": editable.source if editable else "",
                 "note": editable.note if editable else "",
                 "outlier_note": editable.outlier_note if editable else "",
             }
+            formats = {
+                "baseline": decimal_format(places),
+                "target": decimal_format(places),
+                "previous": decimal_format(places),
+                "expected": decimal_format(expected_places),
+            }
             for column, (_title, key, _width, is_input) in enumerate(INDICATOR_COLUMNS, 1):
                 cell = indicators_sheet.cell(row=row, column=column, value=values[key])
+                if key in formats:
+                    cell.number_format = formats[key]
                 if is_input:
                     cell.protection = Protection(locked=False)
                     cell.fill = editable_fill
@@ -166,6 +181,7 @@ def build_template(
             validation.add(f"{letter}{first}:{letter}{row - 1}")
             indicators_sheet.add_data_validation(validation)
     _length_checks(indicators_sheet, INDICATOR_COLUMNS, IndicatorValue, ("source", "note", "outlier_note"), row - 1)
+    _finish(indicators_sheet, INDICATOR_COLUMNS)
     indicators_sheet.protection.sheet = True
     indicators_sheet.protection.formatColumns = False
     indicators_sheet.protection.autoFilter = False
@@ -244,12 +260,12 @@ def _task_sheet(
                 "year": year,
                 "targets": description,
                 "state": entry.get_status_display() if entry else "未填报",
-                "percent": plain(editable_entry.percent) if editable_entry else "",
+                "percent": number(editable_entry.percent) if editable_entry else None,
                 "passed": {True: "是", False: "否"}.get(editable_entry.passed, "") if editable_entry else "",  # type: ignore[arg-type]
                 "narrative": editable_entry.narrative if editable_entry else "",
             }
             for i in range(MAX_TARGETS):
-                values[f"amount{i}"] = plain(amounts.get(targets[i].pk)) if i < len(targets) else ""
+                values[f"amount{i}"] = number(amounts.get(targets[i].pk)) if i < len(targets) else None
             for column, (_title, key, _width, editable) in enumerate(TASK_COLUMNS, 1):
                 cell = sheet.cell(row=row, column=column, value=values[key])
                 usable = editable and (
@@ -267,12 +283,28 @@ def _task_sheet(
                     passed_validation.add(cell.coordinate)
             row += 1
     _length_checks(sheet, TASK_COLUMNS, TaskProgress, ("narrative",), row - 1)
+    _finish(sheet, TASK_COLUMNS)
     sheet.protection.sheet = True
     sheet.protection.formatColumns = False
+    sheet.protection.autoFilter = False
+
+
+# Columns of long text wrap at these widths; the others fit their longest text.
+WRAPPED_WIDTHS = {"indicator": 40, "task": 40, "targets": 50, "narrative": 50}
+
+
+def _finish(sheet: Any, columns: list[tuple[str, str, int, bool]]) -> None:
+    """Widths fitted to the content (input columns keep room to type), frozen header and key, auto-filter."""
+    floors = {index: float(width) for index, (_t, _key, width, editable) in enumerate(columns, 1) if editable}
+    caps = {
+        index: float(WRAPPED_WIDTHS[key]) for index, (_t, key, _w, _e) in enumerate(columns, 1) if key in WRAPPED_WIDTHS
+    }
+    fit_columns(sheet, header_row=1, header_lines=2, floors=floors, caps=caps)
+    finish_table(sheet, header_row=1, freeze="B2")
 
 
 def _help_sheet(workbook: Any, *, plan: Plan, year: int) -> None:
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     sheet = workbook.create_sheet(HELP_SHEET)
     sheet.column_dimensions["A"].width = 110
@@ -300,5 +332,6 @@ def _help_sheet(workbook: Any, *, plan: Plan, year: int) -> None:
     ]
     for index, (text, bold) in enumerate(lines, 1):
         cell = sheet.cell(row=index, column=1, value=text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")  # long lines wrap on screen and on paper
         if bold:
             cell.font = Font(bold=True, size=13)

@@ -30,7 +30,7 @@ from regions.models import Region
 from . import services
 from .export import export_status_csv, export_status_xlsx
 from .models import ImportBatch
-from .template import build_template
+from .template import INDICATOR_SHEET, TASK_SHEET, build_template
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -112,11 +112,18 @@ def _my_batch(request: HttpRequest, pk: int) -> ImportBatch:
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _my_batch(request, pk)
     summary = batch.summary
+    sheets = {"indicator": INDICATOR_SHEET, "task": TASK_SHEET}
+    changes = [
+        # Batches checked before rows were named by sheet: the kind tells which sheet the row was on.
+        {**c, "where": c.get("where") or f"{sheets.get(c.get('kind', ''), '')} 第{c.get('row')}行".strip()}
+        for c in summary.get("changes", [])
+    ]
     context = {
         "batch": batch,
         "counts": summary.get("counts", {}),
-        "changes": summary.get("changes", []),
+        "changes": changes,
         "errors": summary.get("errors", []),
+        "has_work": services.has_work(batch),
     }
     return render(request, "exchange/import_detail.html", context)
 

@@ -36,6 +36,7 @@ from planning.models import (
     Unit,
 )
 from planning.selectors import deadline_for
+from planning.templatetags.plan_tags import forecast, percent
 
 from .models import Attribute, Flag, FlagKind, FlagState, Indicator, IndicatorStatus, IndicatorValue, Notification
 
@@ -53,8 +54,10 @@ def _plain(value: Decimal | None) -> str:
     return "—" if value is None else f"{value.normalize():f}"
 
 
-def lag_reasons(*, status: str, binding: bool, forecast_meets_target: bool | None, row: Any) -> list[str]:
-    """Why an assessed item is flagged, in Chinese; empty when it is not."""
+def lag_reasons(
+    *, status: str, binding: bool, forecast_meets_target: bool | None, row: Any, indicator: Any = None
+) -> list[str]:
+    """Why an assessed item is flagged, in Chinese, in the pages' number style; empty when it is not."""
     reasons = []
     label = LABELS.get(status, status)
     if binding and status in WORSE_THAN_WATCH:
@@ -62,9 +65,11 @@ def lag_reasons(*, status: str, binding: bool, forecast_meets_target: bool | Non
     elif status in BEHIND:
         reasons.append(label)
     if status in BEHIND | WORSE_THAN_WATCH and row.completion is not None and row.expected_completion is not None:
-        reasons.append(f"完成度 {row.completion * 100:.1f}%，按时间应达 {row.expected_completion * 100:.1f}%")
+        reasons.append(f"完成度 {percent(row.completion)}，按时间应达 {percent(row.expected_completion)}")
     if forecast_meets_target is False and status != AssessmentStatus.ACHIEVED:
-        reasons.append(f"按趋势预测为 {_plain(row.forecast_value)}，达不到目标 {_plain(row.target_value)}")
+        trend = forecast(row.forecast_value, indicator)
+        predicted = trend if trend == "趋势下降" else f"按趋势预测为 {trend}"
+        reasons.append(f"{predicted}，达不到目标 {_plain(row.target_value)}")
     return reasons
 
 
@@ -149,7 +154,11 @@ def sync_indicator_lag_flags(
     for row in flagged:
         indicator = row.indicator
         reasons = lag_reasons(
-            status=row.status, binding=indicator.is_binding, forecast_meets_target=row.forecast_meets_target, row=row
+            status=row.status,
+            binding=indicator.is_binding,
+            forecast_meets_target=row.forecast_meets_target,
+            row=row,
+            indicator=indicator,
         )
         wanted[f"lag:indicator:{indicator.pk}:region:{row.region_id}"] = {
             "plan_id": indicator.plan_id,

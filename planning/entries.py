@@ -281,7 +281,9 @@ def evidence_add(
     files = list(files)
     if not files:
         raise ValidationError({"files": [_("请选择要上传的佐证材料。")]})
-    return _store_evidence(kind, locked, files, user=user, channel=channel)
+    stored = _store_evidence(kind, locked, files, user=user, channel=channel)
+    _record_edit(locked, user=user, channel=channel)
+    return stored
 
 
 @transaction.atomic
@@ -297,3 +299,10 @@ def evidence_remove(
         raise NotInScope()
     workflow.tag_history(evidence, user=user, channel=channel, action="删除佐证材料")
     evidence.delete()
+    _record_edit(locked, user=user, channel=channel)
+
+
+def _record_edit(entry: ReviewedEntry, *, user: User, channel: str) -> None:
+    """Changing an entry's evidence edits the entry: a new version, and its editor may not approve it (four eyes)."""
+    workflow.mark_edited(entry)
+    workflow.record(entry, user=user, channel=channel, action=workflow.EDIT_ACTIONS[1])

@@ -72,7 +72,7 @@ def plain(value: Any) -> str:
 
 def entry_status_label(entry: ReviewedEntry) -> str:
     if entry.is_correction:
-        return _("更正中（第%(n)s版，%(status)s）") % {"n": entry.revision, "status": entry.get_status_display()}
+        return _("第 %(n)s 次更正（%(status)s）") % {"n": entry.revision - 1, "status": entry.get_status_display()}
     return entry.get_status_display()
 
 
@@ -179,7 +179,14 @@ def _after_save(request: HttpRequest, pages: EntryPages, entry: Any) -> HttpResp
 
 
 def entry_create(request: HttpRequest, pages: EntryPages, item: Any, region: Region | None, year: int) -> HttpResponse:
-    """The new-entry form for an item × region × year the caller has checked the user may capture."""
+    """The new-entry form for an item × region × year the user may capture (else 404/403, before anything about
+    an existing entry is said)."""
+    try:
+        pages.kind.authorize_create(current_user(request), item, region)
+    except NotInScope:
+        raise Http404 from None
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from None
     existing = pages.kind.existing(item, region, year)
     if existing is not None and request.method == "GET":
         return HttpResponseRedirect(reverse(pages.detail_url, args=[existing.pk]))

@@ -1,5 +1,5 @@
-"""The report's charts, drawn server-side by matplotlib with the Noto CJK font installed with the system
-(fonts-noto-cjk)."""
+"""The report's charts, drawn server-side by matplotlib at 300 dpi with the Noto CJK font installed with the system
+(fonts-noto-cjk). They carry no title: the document puts a numbered caption (图1 …) under each."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ CJK_FONT_FILES = [
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
 ]
+DPI = 300
 CHART_COLOURS = {
     "achieved_early": "#0f7b3f",
     "achieved": "#2e9d57",
@@ -36,7 +37,7 @@ def _font() -> Any:
     return None
 
 
-def status_chart(counts: list[tuple[str, str, int]], title: str) -> bytes:
+def status_chart(counts: list[tuple[str, str, int]]) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -44,12 +45,11 @@ def status_chart(counts: list[tuple[str, str, int]], title: str) -> bytes:
 
     font = _font()
     shown = [(k, label, n) for k, label, n in counts if n]
-    figure, axis = plt.subplots(figsize=(6.2, 0.45 * max(len(shown), 3) + 0.8), dpi=150)
+    figure, axis = plt.subplots(figsize=(5.2, 0.4 * max(len(shown), 3) + 0.6), dpi=DPI)
     axis.barh([label for _, label, _ in shown], [n for *_, n in shown], color=[CHART_COLOURS[k] for k, _, _ in shown])
     axis.invert_yaxis()
     for index, (_k, _l, n) in enumerate(shown):
         axis.text(n, index, f" {n}", va="center", fontproperties=font)
-    axis.set_title(title, fontproperties=font)
     for label in axis.get_yticklabels():
         label.set_fontproperties(font)
     axis.spines[["top", "right"]].set_visible(False)
@@ -58,12 +58,12 @@ def status_chart(counts: list[tuple[str, str, int]], title: str) -> bytes:
     axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     figure.tight_layout()
     output = io.BytesIO()
-    figure.savefig(output, format="png")
+    figure.savefig(output, format="png", dpi=DPI)
     plt.close(figure)
     return output.getvalue()
 
 
-def completion_chart(lines: list[IndicatorLine], title: str) -> bytes:
+def completion_chart(lines: list[IndicatorLine]) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -73,7 +73,7 @@ def completion_chart(lines: list[IndicatorLine], title: str) -> bytes:
     names = [f"{line.indicator.number}. {line.indicator.name}" for line in lines]
     completion = [float(line.row.completion or 0) * 100 for line in lines]
     expected = [float(line.row.expected_completion or 0) * 100 for line in lines]
-    figure, axis = plt.subplots(figsize=(6.2, 0.32 * len(lines) + 1.2), dpi=150)
+    figure, axis = plt.subplots(figsize=(6.2, 0.3 * len(lines) + 1.0), dpi=DPI)
     positions = range(len(lines))
     axis.barh(
         positions, [min(max(c, 0), 130) for c in completion], color=[CHART_COLOURS[line.display] for line in lines]
@@ -82,14 +82,13 @@ def completion_chart(lines: list[IndicatorLine], title: str) -> bytes:
     axis.set_yticks(list(positions), names)
     axis.invert_yaxis()
     axis.set_xlabel("完成度（%）", fontproperties=font)
-    axis.set_title(title, fontproperties=font)
     for label in axis.get_yticklabels():
         label.set_fontproperties(font)
-        label.set_fontsize(8)
-    axis.legend(prop=font, loc="lower right")
+        label.set_fontsize(9)
+    axis.legend(prop=font, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, borderaxespad=0.2)
     axis.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
     output = io.BytesIO()
-    figure.savefig(output, format="png")
+    figure.savefig(output, format="png", dpi=DPI)
     plt.close(figure)
     return output.getvalue()

@@ -6,14 +6,14 @@ The tables read the same rows as the dashboards, so the report and the pages agr
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 
 from indicators.models import Flag, FlagKind, FlagState, Indicator, IndicatorValue
 from indicators.selectors import demo_present, indicators_with_assessment
 from planning.assessment import DISPLAY_LABELS, DISPLAY_STATUSES, display_status
-from planning.models import Plan, Responsibility, ResponsibilityRole, Task, TaskStatus
+from planning.models import Plan, Responsibility, ResponsibilityBasis, ResponsibilityRole, Task, TaskStatus
 from planning.selectors import AnnotatedAssessment
 
 
@@ -36,6 +36,8 @@ class ReportData:
     tasks_by_group: dict[str, list[tuple[Task, str, str, str]]]
     concerns: list[tuple[Flag, str]]
     demo: bool
+    # Other plans the report leans on (the implementation plan whose 责任单位 were copied), cited by title and date.
+    related_plans: list[Plan] = field(default_factory=list)
 
 
 def collect(plan: Plan, year: int, kind: str) -> ReportData:
@@ -90,6 +92,16 @@ def collect(plan: Plan, year: int, kind: str) -> ReportData:
     concerns = [
         (flag, notes.get((flag.indicator_id, flag.region_id), "") if flag.indicator_id else "") for flag in flags
     ]
+    # A mapped responsibility cites "<source file> <task label> <task title>（basis）": the file names the other plan.
+    mapped_files = {
+        source.split(" ", 1)[0]
+        for source in Responsibility.objects.filter(task__plan=plan, basis=ResponsibilityBasis.MAPPED)
+        .values_list("source", flat=True)
+        .distinct()
+    }
+    related = list(
+        Plan.objects.filter(source_document__in=mapped_files).exclude(pk=plan.pk).order_by("issued_on", "code")
+    )
     return ReportData(
         plan=plan,
         year=year,
@@ -100,4 +112,5 @@ def collect(plan: Plan, year: int, kind: str) -> ReportData:
         tasks_by_group=dict(by_group),
         concerns=concerns,
         demo=demo_present(),
+        related_plans=related,
     )

@@ -40,7 +40,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
             for message in exc.messages:
                 messages.error(request, message)
         else:
-            messages.success(request, _("已开始生成“%(report)s”，完成后可在下方下载。") % {"report": report})
+            messages.success(request, _("已开始生成%(report)s，完成后可在下方下载。") % {"report": report})
         return HttpResponseRedirect(reverse("reports:reports"))
     context = {
         "plans": Plan.objects.exclude(region__isnull=True).order_by("-period_end_year", "code"),

@@ -3,6 +3,7 @@ Chinese messages are the services' (the same as the forms')."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -81,7 +82,11 @@ class StrictInput(serializers.Serializer):
     ignored: list[str]
 
     def to_internal_value(self, data: Any) -> Any:
-        sent = set(data) if isinstance(data, dict) else set()
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError(
+                {"non_field_errors": [f"请求内容应为 JSON 对象（{{…}}），而不是 {type(data).__name__}。"]}
+            )
+        sent = set(data)
         unknown = sorted(sent - set(self.fields) - self.read_only_names)
         if unknown:
             raise serializers.ValidationError(

@@ -1,9 +1,39 @@
-from decimal import Decimal
+"""How numbers are written on every page: the one place for their style.
+
+- a figure as people write it (`plain`), or rounded to its indicator's decimal places (`figure`, e.g. forecasts);
+- completion, expected completion and the progress ratio as a whole percent (`percent`: 0.7412 → "74%");
+- the gap to a target ("差 0.3", "已超出 0.1", "已达到目标") and a forecast ("趋势下降" rather than a count below zero);
+- an entry's revision in words ("第 1 次更正", nothing for the first filing);
+- a dashboard link's query with one value changed (`board_query`), so no filter is sent twice.
+
+Missing values are "—" in the new filters; `plain` stays "" so `|plain|default:"…"` keeps working.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django import template
 
 register = template.Library()
+
+DASH = "—"
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _written(value: Decimal) -> str:
+    """No trailing zeros, no exponent, no "-0"."""
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "0") else text
 
 
 @register.filter
@@ -12,5 +42,68 @@ def plain(value: Any) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
+        return _written(value)
     return str(value)
+
+
+def _places(indicator: Any) -> int:
+    return int(getattr(indicator, "decimal_places", 2) if indicator is not None else 2)
+
+
+@register.filter
+def figure(value: Any, indicator: Any = None) -> str:
+    """A computed figure rounded to the indicator's decimal places (half up), trailing zeros dropped: 96.8333 → 96.83."""
+    number = _decimal(value)
+    if number is None:
+        return DASH
+    return _written(number.quantize(Decimal(1).scaleb(-_places(indicator)), rounding=ROUND_HALF_UP))
+
+
+@register.filter
+def percent(value: Any) -> str:
+    """A share (0.7412) as a whole percent ("74%"); the stored completion, expected completion and ratio are shares."""
+    number = _decimal(value)
+    if number is None:
+        return DASH
+    return f"{_written((number * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))}%"
+
+
+@register.filter
+def forecast(value: Any, indicator: Any = None) -> str:
+    """The trend forecast for the target year; a line heading below zero (no count or rate can be) is 趋势下降."""
+    number = _decimal(value)
+    if number is None:
+        return DASH
+    if number < 0:
+        return "趋势下降"
+    return figure(number, indicator)
+
+
+@register.filter
+def gap(row: Any, indicator: Any) -> str:
+    """What is left to the target ("差 0.3"), or by how much it is already passed ("已超出 0.1")."""
+    remaining = _decimal(getattr(row, "gap", None))
+    if remaining is None:
+        return DASH
+    direction = getattr(indicator, "direction", 1) or 1
+    unit = getattr(indicator, "unit", "")
+    ahead = -remaining * direction  # how far the latest value is past the target, in the good direction
+    amount = figure(abs(remaining), indicator)
+    if ahead == 0 or amount == "0":
+        return "已达到目标"
+    if ahead > 0:
+        return f"已超出 {amount} {unit}".strip()
+    return f"差 {amount} {unit}".strip()
+
+
+@register.filter
+def revision(entry: Any) -> str:
+    """An entry's revision in words: nothing for the first filing, "第 1 次更正" once it has been reopened once."""
+    number = getattr(entry, "revision", 1) or 1
+    return f"第 {number - 1} 次更正" if number > 1 else ""
+
+
+@register.simple_tag
+def board_query(board: Any, **changes: Any) -> str:
+    """The dashboard's filters as a query string with `changes` applied, each key once."""
+    return str(board.query(**changes))

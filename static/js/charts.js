@@ -1,11 +1,33 @@
 /* Dashboard charts (Apache ECharts from npm, no CDN). Each chart element names its JSON data block.
-   Colours match the status badges; labels always carry the status text too. */
+   Colours are the status badges' own: read from the --status-* variables of static/css/app.css, so a chart and a
+   badge can never disagree; labels always carry the status text too. */
 (function () {
   "use strict";
-  var STATUS_COLOURS = {
-    achieved_early: "#0f7b3f", achieved: "#2e9d57", ahead: "#5cb85c", on_track: "#3b73b9",
-    watch: "#e0a100", lagging: "#d9641e", regressing: "#c0392b", no_data: "#b8c0cc", no_plan: "#d5dae1"
-  };
+  var STATUS_KEYS = ["achieved_early", "achieved", "ahead", "on_track", "watch", "lagging", "regressing", "no_data", "no_plan"];
+  var STATUS_COLOURS = {}, STATUS_INK = {}, STATUS_EDGE = "#6b7685";
+
+  function readPalette() {
+    var css = window.getComputedStyle(document.documentElement);
+    STATUS_KEYS.forEach(function (key) {
+      STATUS_COLOURS[key] = css.getPropertyValue("--status-" + key).trim() || "#c8c8c8";
+      STATUS_INK[key] = css.getPropertyValue("--status-" + key + "-ink").trim() || "#111";
+    });
+    STATUS_EDGE = css.getPropertyValue("--status-edge").trim() || STATUS_EDGE;
+  }
+
+  // The white of 缺基期或目标 needs an edge to be seen; every other fill gets a thin dark one.
+  function statusStyle(key) {
+    return key === "no_plan"
+      ? { color: STATUS_COLOURS[key], borderColor: STATUS_EDGE, borderWidth: 1, borderType: "dashed" }
+      : { color: STATUS_COLOURS[key], borderColor: "rgba(0,0,0,0.25)", borderWidth: 0.5 };
+  }
+
+  // Wraps a label into lines of `width` characters (CJK text has no spaces to break at); never cuts it short.
+  function wrap(text, width) {
+    var lines = [];
+    for (var i = 0; i < text.length; i += width) { lines.push(text.slice(i, i + width)); }
+    return lines.join("\n");
+  }
   var FONT = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif';
 
   function data(el) {
@@ -23,7 +45,7 @@
       series: [{
         name: "数量", type: "bar", barMaxWidth: 22,
         label: { show: true, position: "right", formatter: "{c}" },
-        data: d.values.map(function (v, i) { return { value: v, itemStyle: { color: STATUS_COLOURS[d.keys[i]] } }; })
+        data: d.values.map(function (v, i) { return { value: v, itemStyle: statusStyle(d.keys[i]) }; })
       }]
     };
   }
@@ -50,21 +72,35 @@
   }
 
   function heatmap(d, el, chart) {
-    chart.on("click", function (params) { if (params.data && params.data[4]) { window.location.href = params.data[4]; } });
+    chart.on("click", function (params) { if (params.data && params.data.value && params.data.value[4]) { window.location.href = params.data.value[4]; } });
+    var many = d.x.length > 30;
+    // Column width left for a label once the region names are drawn; a CJK character is about 12px at 11px type.
+    var perLine = Math.max(3, Math.floor((el.clientWidth - 90) / Math.max(d.x.length, 1) / 12));
+    var showText = d.x.length <= 20;
     return {
       textStyle: { fontFamily: FONT },
-      tooltip: { formatter: function (p) { return d.y[p.data[1]] + " · " + d.x[p.data[0]] + "：" + p.data[3]; } },
-      grid: { left: 8, right: 8, top: 8, bottom: 70, containLabel: true },
-      xAxis: { type: "category", data: d.x, axisLabel: { interval: d.x.length <= 30 ? 0 : "auto", rotate: 40, fontSize: 11,
-               formatter: function (v) { return v.length > 9 ? v.slice(0, 9) + "…" : v; } }, splitArea: { show: true } },
-      yAxis: { type: "category", data: d.y, inverse: true, splitArea: { show: true } },
-      visualMap: { type: "piecewise", orient: "horizontal", left: "center", bottom: 0, dimension: 2,
-        pieces: d.pieces.map(function (p) { return { value: p.value, label: p.label, color: STATUS_COLOURS[p.key] }; }) },
-      series: [{ name: "进度", type: "heatmap", data: d.cells,
+      tooltip: { confine: true, formatter: function (p) {
+        var v = p.data.value;
+        return d.y[v[1]] + "<br>" + d.names[v[0]] + "<br><strong>" + v[3] + "</strong>";
+      } },
+      // No visualMap: each cell carries its status colour, and the legend is the page's own badges under the chart.
+      grid: { left: 8, right: 8, top: 8, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: d.x, position: "top", splitArea: { show: false },
+               axisLabel: { interval: many ? "auto" : 0, rotate: many ? 90 : 0, fontSize: 11, lineHeight: 14, color: "#1f2933",
+                            formatter: function (v) { return many ? v : wrap(v, perLine); } } },
+      yAxis: { type: "category", data: d.y, inverse: true, axisLabel: { color: "#1f2933" } },
+      series: [{ name: "进度", type: "heatmap",
+                 data: d.cells.map(function (c) {
+                   var key = c[5];
+                   var style = statusStyle(key);
+                   style.borderColor = key === "no_plan" ? STATUS_EDGE : "#fff";
+                   style.borderWidth = key === "no_plan" ? 1 : 2;
+                   return { value: c, itemStyle: style, label: { color: STATUS_INK[key] } };
+                 }),
                  // Words fit in a cell only when there are few indicators; beyond that the colours and the
                  // tooltip say it (a national plan has dozens of columns).
-                 label: { show: d.x.length <= 20, fontSize: 10, formatter: function (p) { return p.data[3]; } },
-                 emphasis: { itemStyle: { borderColor: "#000", borderWidth: 1 } } }]
+                 label: { show: showText, fontSize: 10, formatter: function (p) { return p.data.value[3]; } },
+                 emphasis: { itemStyle: { borderColor: "#000", borderWidth: 2 } } }]
     };
   }
 
@@ -72,6 +108,7 @@
 
   function draw() {
     if (typeof echarts === "undefined") { return; }
+    readPalette();
     document.querySelectorAll("[data-chart]").forEach(function (el) {
       var d = data(el);
       var build = BUILDERS[el.getAttribute("data-chart")];

@@ -1,6 +1,6 @@
 """A client generated from /api/schema/ by openapi-python-client imports whole and works against a live server.
 
-openapi-python-client is a dev dependency (requirements.lock), so this runs wherever the tests do.
+openapi-python-client is a dev dependency (requirements-dev.lock), so this runs wherever the tests do.
 """
 
 from __future__ import annotations

@@ -339,3 +339,13 @@ def test_a_year_outside_the_plan_in_a_body_is_a_chinese_400(ledger, alice, rate,
     for year in (99999, 2019, 2030, 10**30):
         ledger.refused_with(_create(api(alice), rate, city, year=year), "年")
     assert not IndicatorValue.objects.exists()
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", '"x"', "3"])
+def test_a_body_that_is_not_an_object_is_a_400(ledger, alice, body) -> None:  # type: ignore[no-untyped-def]
+    ledger.refused_with(api(alice).post(VALUES, body, content_type="application/json"), "JSON 对象")
+
+
+def test_an_amount_item_that_is_not_an_object_is_a_400(ledger, alice, quantitative) -> None:  # type: ignore[no-untyped-def]
+    body = {"task": quantitative.pk, "year": 2024, "narrative": "推进", "amounts": [5]}
+    ledger.refused_with(api(alice).post(PROGRESS, body, format="json"), "JSON 对象")

@@ -65,9 +65,9 @@ def test_the_template_lists_what_the_user_captures_with_context(bob, plan) -> No
     sheet = workbook[INDICATOR_SHEET]
     assert sheet.max_row == 1 + 16  # the 16 indicators for 沐川县 only
     row = find_row(sheet, "学前教育毛入园率", "沐川县")
-    assert sheet.cell(row=row, column=column(sheet, "基期值")).value == "95"
-    assert sheet.cell(row=row, column=column(sheet, "目标值")).value == "96"
-    assert sheet.cell(row=row, column=column(sheet, "本年应达")).value == "95.8"
+    assert sheet.cell(row=row, column=column(sheet, "基期值")).value == 95
+    assert sheet.cell(row=row, column=column(sheet, "目标值")).value == 96
+    assert sheet.cell(row=row, column=column(sheet, "本年应达")).value == 95.8
     assert sheet.protection.sheet
     assert not sheet.cell(row=row, column=column(sheet, "填报值")).protection.locked
     assert sheet.cell(row=row, column=column(sheet, "基期值")).protection.locked
@@ -109,9 +109,10 @@ def test_round_trip_creates_exactly_the_drafts(alice, plan, rate, city) -> None:
     # Downloading again shows the drafts; uploading it unchanged changes nothing.
     again = template(alice, plan, region_id=city.pk)
     row = find_row(again[INDICATOR_SHEET], "2. 学前教育毛入园率", "乐山市")
-    assert again[INDICATOR_SHEET].cell(row=row, column=column(again[INDICATOR_SHEET], "填报值")).value == "95.8"
+    assert again[INDICATOR_SHEET].cell(row=row, column=column(again[INDICATOR_SHEET], "填报值")).value == 95.8
     second = import_check(user=alice, upload=upload(save(again)))
     assert second.summary["counts"] == {"create": 0, "update": 0, "unchanged": 4}
+    assert second.state == "unchanged"  # nothing to confirm (tests/exchange/test_spreadsheets.py: the page)
 
 
 def test_a_file_with_good_and_bad_rows_lists_every_problem_and_writes_nothing(alice, plan, city) -> None:  # type: ignore[no-untyped-def]

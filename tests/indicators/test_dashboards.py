@@ -183,13 +183,15 @@ def test_region_pages_show_a_page_of_regions_at_any_scale(leo) -> None:  # type:
         assert len(data["y"]) == shown, regions
         assert len(data["cells"]) == shown * 3
         places = re.findall(r"<tr><td>(\d+)</td>", content)
-        if regions + 1 > 2 * RANKING_SHOWN:
+        # The plan's own region is the reference row above the ranking, unnumbered; its regions are ranked.
+        assert content.count('class="ranking-reference"') == 1
+        if regions > 2 * RANKING_SHOWN:
             assert len(places) == 2 * RANKING_SHOWN
             assert places[RANKING_SHOWN - 1 : RANKING_SHOWN + 1] == [
                 str(RANKING_SHOWN),
-                str(regions + 1 - RANKING_SHOWN + 1),
+                str(regions - RANKING_SHOWN + 1),
             ]
             assert "显示前 30 名与后 30 名" in content
         else:
-            assert len(places) == regions + 1
+            assert len(places) == regions
     assert counts[0] == counts[1]

@@ -100,7 +100,7 @@ def test_a_lagging_binding_indicator_is_flagged_to_its_lead_unit_and_resolved(  
     assert latest(binding, city).status == "lagging"
     flag = Flag.objects.get(kind=FlagKind.LAG, state=FlagState.OPEN)
     assert (flag.indicator, flag.region, flag.is_binding, flag.lead_unit.name) == (binding, city, True, "市教育局")
-    assert flag.reason.startswith("约束性指标滞后；完成度 30.0%，按时间应达 60.0%")
+    assert flag.reason.startswith("约束性指标滞后；完成度 30%，按时间应达 60%")
     assert "按趋势预测为" in flag.reason
 
     # A correction that brings it on track resolves the flag, keeping its history.

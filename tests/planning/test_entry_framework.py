@@ -22,12 +22,13 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 @pytest.fixture
 def qualitative(plan):  # type: ignore[no-untyped-def]
-    task = next(
+    return next(
         t
-        for t in plan.tasks.filter(responsibilities__unit__name="市教育局", responsibilities__role="lead").order_by("order")
+        for t in plan.tasks.filter(responsibilities__unit__name="市教育局", responsibilities__role="lead").order_by(
+            "order"
+        )
         if t.progress_kind == "qualitative"
     )
-    return task
 
 
 def test_allowed_actions_follow_the_workflow_table(alice, carol, erin, rate, city) -> None:  # type: ignore[no-untyped-def]
@@ -110,3 +111,21 @@ def test_both_kinds_share_one_transition_service(alice, carol, qualitative, rate
         assert approved.status == "approved"
     assert IndicatorValue.objects.get(pk=value.pk).approved_value == value.value
     assert TaskProgress.objects.get(pk=progress.pk).approved_percent == progress.percent
+
+
+def test_changing_evidence_is_an_edit_its_editor_may_not_approve(alice, erin, rate, city) -> None:  # type: ignore[no-untyped-def]
+    entry = indicator_value_create(
+        indicator=rate,
+        region=city,
+        year=2024,
+        user=alice,
+        data=IndicatorValueInput(value="95.5", source="年报"),
+        files=[SimpleUploadedFile("年报.pdf", PDF)],
+    )
+    evidence = IndicatorValueEvidence.objects.get(entry=entry)
+    entries.evidence_remove(INDICATOR_VALUE, entry, evidence_id=evidence.pk, user=erin)
+    entry.refresh_from_db()
+    assert entry.version == 2  # a new version: others' stale saves are refused, the history names erin
+    submitted = indicator_value_submit(value=entry, user=alice)
+    with pytest.raises(workflow.NotAllowed):
+        entries.entry_transition(INDICATOR_VALUE, submitted, "approve", user=erin)

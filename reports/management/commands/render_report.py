@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from planning.models import Plan
 from reports.collect import collect
 from reports.document import build_docx
+from reports.pdf import docx_to_pdf, office
 
 
 class Command(BaseCommand):
@@ -33,14 +32,7 @@ class Command(BaseCommand):
         docx = out / f"{plan.code}-{options['year']}-{options['kind']}.docx"
         docx.write_bytes(build_docx(collect(plan, options["year"], options["kind"])))
         self.stdout.write(f"报告：{docx}")
-        office = shutil.which("soffice") or shutil.which("libreoffice")
-        if office is None:
+        if office() is None:
             self.stdout.write("未安装 LibreOffice（apt-get install libreoffice-writer-nogui），未转换 PDF。")
             return
-        subprocess.run(
-            [office, "--headless", "--convert-to", "pdf", "--outdir", str(out), str(docx)],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-        self.stdout.write(f"PDF：{docx.with_suffix('.pdf')}")
+        self.stdout.write(f"PDF：{docx_to_pdf(docx, out)}")
