@@ -56,6 +56,10 @@ class TaskProgressInput:
         )
 
 
+def _given(value: Any) -> bool:
+    return value is not UNSET and value is not None and value != ""
+
+
 def _parse_passed(raw: Any) -> bool | None:
     if isinstance(raw, bool):
         return raw
@@ -101,8 +105,11 @@ def task_progress_clean(*, task: Task, region: Region | None, data: TaskProgress
         if passed is None:
             errors.append(ValidationError({"passed": [_("请选择是否已通过验收/评估。")]}))
         cleaned["passed"] = passed
-    elif region is not None:
-        errors.append(ValidationError({"region": [_("该任务为全市任务，不按区域填报。")]}))
+    else:
+        if region is not None:
+            errors.append(ValidationError({"region": [_("该任务为全市任务，不按区域填报。")]}))
+        if _given(data.passed):
+            errors.append(ValidationError({"passed": [_("该任务不是区域达标任务，不填是否通过验收/评估。")]}))
 
     for target in task.quantity_targets:
         name = f"amount_{target.pk}"
@@ -118,6 +125,9 @@ def task_progress_clean(*, task: Task, region: Region | None, data: TaskProgress
         except ValidationError as exc:
             errors.append(exc)
 
+    if not task.is_qualitative and _given(data.percent):
+        # Refused rather than dropped: a figure sent for the wrong kind of task would otherwise vanish unseen.
+        errors.append(ValidationError({"percent": [_("该任务按量化目标或区域达标填报，不填完成百分比。")]}))
     if task.is_qualitative:
         try:
             cleaned["percent"] = workflow.parse_decimal(

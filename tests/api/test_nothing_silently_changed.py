@@ -349,3 +349,12 @@ def test_a_body_that_is_not_an_object_is_a_400(ledger, alice, body) -> None:  # 
 def test_an_amount_item_that_is_not_an_object_is_a_400(ledger, alice, quantitative) -> None:  # type: ignore[no-untyped-def]
     body = {"task": quantitative.pk, "year": 2024, "narrative": "推进", "amounts": [5]}
     ledger.refused_with(api(alice).post(PROGRESS, body, format="json"), "JSON 对象")
+
+
+def test_a_figure_for_a_field_the_task_does_not_use_is_refused(ledger, alice, quantitative) -> None:  # type: ignore[no-untyped-def]
+    amounts = [{"target": t.pk, "amount": "1"} for t in quantitative.quantity_targets]
+    body = {"task": quantitative.pk, "year": 2024, "narrative": "推进", "amounts": amounts}
+    ledger.refused_with(api(alice).post(PROGRESS, {**body, "percent": "50"}, format="json"), "不填完成百分比")
+    ledger.refused_with(api(alice).post(PROGRESS, {**body, "passed": True}, format="json"), "不是区域达标任务")
+    assert not TaskProgress.objects.exists()
+    assert api(alice).post(PROGRESS, {**body, "percent": None}, format="json").status_code == 201
