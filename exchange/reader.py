@@ -248,6 +248,20 @@ def _parse_key(key: str, prefix: str) -> tuple[int, int] | None:
         return None
 
 
+def _row_year(result: ImportPlan, item: Any, row: dict[str, Any], sheet: str, number: int, what: str) -> int | None:
+    """The checks every row starts with: a known item (the system key was not edited), of the file's one plan, in a
+    year that plan can take. None (with the problem recorded) when the row cannot go on."""
+    if item is None:
+        result.errors.append(ImportProblem(sheet, number, "系统编号（勿改）", "系统编号无效：请勿修改这一列。"))
+        return None
+    if result.plan is None:
+        result.plan = item.plan
+    elif item.plan_id != result.plan.pk:
+        result.errors.append(ImportProblem(sheet, number, what, "一个文件只能填报一个规划。"))
+        return None
+    return _year(row["year"], item.plan, sheet, number, result)
+
+
 def _year(raw: str, plan: Plan, sheet: str, row: int, result: ImportPlan) -> int | None:
     try:
         year = workflow.check_year(plan, raw)
@@ -278,16 +292,8 @@ def _read_indicators(sheet: Any, user: User, result: ImportPlan) -> None:
     for (number, row), key in zip(rows, keys, strict=True):
         indicator = indicators.get(key[0]) if key else None
         region = regions.get(key[1]) if key else None
-        if indicator is None or region is None:
-            result.errors.append(ImportProblem(name, number, "系统编号（勿改）", "系统编号无效：请勿修改这一列。"))
-            continue
-        if result.plan is None:
-            result.plan = indicator.plan
-        elif indicator.plan_id != result.plan.pk:
-            result.errors.append(ImportProblem(name, number, "指标", "一个文件只能填报一个规划。"))
-            continue
-        year = _year(row["year"], indicator.plan, name, number, result)
-        if year is None:
+        year = _row_year(result, indicator if region is not None else None, row, name, number, "指标")
+        if year is None or indicator is None or region is None:
             continue
         if not can_capture_cell(user, indicator, region):
             result.errors.append(
@@ -386,16 +392,9 @@ def _read_tasks(sheet: Any, user: User, result: ImportPlan) -> None:
     for (number, row), key in zip(rows, keys, strict=True):
         task = tasks.get(key[0]) if key else None
         region = regions.get(key[1]) if key and key[1] else None
-        if task is None or (key and key[1] and region is None):
-            result.errors.append(ImportProblem(name, number, "系统编号（勿改）", "系统编号无效：请勿修改这一列。"))
-            continue
-        if result.plan is None:
-            result.plan = task.plan
-        elif task.plan_id != result.plan.pk:
-            result.errors.append(ImportProblem(name, number, "任务", "一个文件只能填报一个规划。"))
-            continue
-        year = _year(row["year"], task.plan, name, number, result)
-        if year is None:
+        known = task if not (key and key[1] and region is None) else None
+        year = _row_year(result, known, row, name, number, "任务")
+        if year is None or task is None:
             continue
         if task.pk not in capturable or (region is not None and scope_regions and region.pk not in scope_regions):
             result.errors.append(ImportProblem(name, number, "任务", f"您没有填报“{task.title}”的权限。"))
