@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "dashboards",
     "exchange",
     "reports",
+    "published",
     "demo",
     "benchmarks",
 ]

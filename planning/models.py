@@ -51,6 +51,11 @@ class Plan(models.Model):
     on_track_below = models.DecimalField(
         _("基本符合预期阈值（R 低于）"), max_digits=4, decimal_places=2, default=Decimal("1.05")
     )
+    public_page = models.BooleanField(
+        _("在政务公开页面发布"),
+        default=True,
+        help_text=_("实施中或已结束的规划在 /public/ 公开其指标、已审核数值与进度；取消勾选即不公开"),
+    )
     # SHA-256 of the fixture last loaded, so `load_plan` can leave administrators' corrections alone
     # unless the fixture itself changed.
     fixture_sha256 = models.CharField(_("载入的数据文件校验和"), max_length=64, blank=True, editable=False)

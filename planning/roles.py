@@ -9,7 +9,7 @@ from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from .models import Role
 
 # 管理员 manages users, scopes, plan data and deadlines in the Django admin.
-ADMIN_APPS = {"regions", "planning", "indicators", "exchange", "reports", "django_celery_beat", "knox"}
+ADMIN_APPS = {"regions", "planning", "indicators", "exchange", "reports", "published", "django_celery_beat", "knox"}
 ADMIN_AUTH_MODELS = {"user", "group"}
 
 
