@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("dashboards.api.urls")),
     path("", include("indicators.api.urls")),
     path("", include("planning.api.urls")),
+    path("", include("published.api.urls")),
     path("", include("regions.api.urls")),
 ]

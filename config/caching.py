@@ -48,3 +48,18 @@ def cached_response(request: Request, compute: Callable[[], Response]) -> Respon
     if response.status_code == 200:
         cache.set(key, response.data, seconds)
     return response
+
+
+# The public pages (published/public.py): the same for everyone, so one rendered body per plan.
+PUBLIC_PAGE_SECONDS = getattr(settings, "PUBLIC_PAGE_CACHE_SECONDS", 60)
+
+
+def cached_public_page(name: str, render: Callable[[], str]) -> str:
+    """A public page's body, cached under the status version: a recompute that changes statuses or flags drops it,
+    and the short timeout bounds other edits (a figure or an indicator corrected in the admin)."""
+    key = f"public:{status_version()}:{name}"
+    body = cache.get(key)
+    if body is None:
+        body = render()
+        cache.set(key, body, PUBLIC_PAGE_SECONDS)
+    return str(body)

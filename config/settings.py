@@ -366,6 +366,8 @@ LOGGING = {
 
 # Where the source documents of the plan live, copied into the repository from ../shared/seeds/.
 PLAN_FIXTURES_DIR = BASE_DIR / "fixtures"
+# Loaded by load_plan after the plans, in this order: data that refers to plan rows (公开数据 links indicators).
+FIXTURE_LOADERS_AFTER_PLANS = ["published.loading.load_fixture_directory"]
 
 # Evidence uploads: at most this many bytes per file and files per entry.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)

@@ -41,7 +41,10 @@ urlpatterns = [
     path("", include("indicators.urls")),
     path("", include("exchange.urls")),
     path("", include("reports.urls")),
+    path("", include("published.urls")),
     path("tasks/", include("planning.urls")),
+    # 政务公开: anonymous, read-only, cached (published/public.py).
+    path("public/", include("published.public_urls")),
     path("api/v1/", include(("config.api_urls", "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

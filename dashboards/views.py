@@ -51,6 +51,8 @@ from planning.selectors import (
     plan_regions_visible_to,
     tasks_visible_to,
 )
+from published.models import PublishedFigure
+from published.selectors import adoptable_ids, figures_for_indicator
 from regions.models import Region
 
 from .selectors import status_summary
@@ -256,6 +258,10 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
     flags = list(
         flags_visible_to(request.user).filter(indicator=indicator, region=board.region).order_by("-raised_at")[:20]
     )
+    # 公开报道: Leshan's and the peers' published figures for this indicator; a separate series, never a status.
+    figures = figures_for_indicator(request.user, indicator)
+    chart = trajectory_chart(indicator, region_row, approved)
+    chart["series"].extend(published_series(chart["years"], figures, board.region))
     context = {
         **base_context(board, "indicator"),
         "indicator": indicator,
@@ -271,8 +277,10 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "entries": entries,
         "flags": flags,
-        "chart": trajectory_chart(indicator, region_row, approved),
+        "chart": chart,
         "recompute_pending": recompute_pending_regions(request.user, indicator),
+        "figures": figures,
+        "adoptable": adoptable_ids(request.user, figures),
     }
     return render(request, "dashboards/indicator_detail.html", context)
 
@@ -317,6 +325,22 @@ def trajectory_chart(indicator: Indicator, row: Any, approved: dict[int, Decimal
             },
         ],
     }
+
+
+def published_series(years: list[str], figures: list[PublishedFigure], region: Region) -> list[dict[str, Any]]:
+    """公开报道 on the trajectory chart: the chosen region's own figures as one series (kind "published"), each peer
+    city's as another (kind "peer"); years outside the chart's are in the list below it only."""
+    shown: dict[tuple[str, str], dict[str, float]] = {}
+    for figure in figures:
+        if figure.region_id is not None and figure.region_id != region.pk:
+            continue  # another of the plan's regions: its own page shows it
+        key = ("published", "公开报道") if figure.is_leshan else ("peer", f"公开报道 · {figure.subject}")
+        shown.setdefault(key, {}).setdefault(str(figure.year), float(figure.value))
+    return [
+        {"name": name, "data": [values.get(year) for year in years], "kind": kind}
+        for (kind, name), values in shown.items()
+        if any(year in values for year in years)
+    ]
 
 
 @login_required

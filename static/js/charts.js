@@ -56,7 +56,11 @@
       actual: { lineStyle: { width: 3, color: "#1d4f91" }, itemStyle: { color: "#1d4f91" }, symbolSize: 8,
                 label: { show: true, position: "top", formatter: function (p) { return p.value == null ? "" : p.value; } } },
       forecast: { lineStyle: { type: "dotted", width: 2, color: "#d9641e" }, itemStyle: { color: "#d9641e" }, connectNulls: true },
-      target: { lineStyle: { type: "solid", color: "#c0392b" }, itemStyle: { color: "#c0392b" }, symbol: "none" }
+      target: { lineStyle: { type: "solid", color: "#c0392b" }, itemStyle: { color: "#c0392b" }, symbol: "none" },
+      // 公开报道: what published documents said, drawn as separate points (never joined to the approved line).
+      // Leshan's own in one colour; each peer city in the palette's next colour (ECharts picks it), as triangles.
+      published: { type: "scatter", symbol: "diamond", symbolSize: 11, itemStyle: { color: "#6a3d9a" } },
+      peer: { type: "scatter", symbol: "triangle", symbolSize: 10 }
     };
     return {
       textStyle: { fontFamily: FONT },
@@ -66,7 +70,7 @@
       xAxis: { type: "category", data: d.years, boundaryGap: false },
       yAxis: { type: "value", name: d.unit, scale: true },
       series: d.series.map(function (s) {
-        return Object.assign({ name: s.name, type: "line", data: s.data, connectNulls: s.kind !== "actual" }, styles[s.kind]);
+        return Object.assign({ name: s.name, type: "line", data: s.data, connectNulls: s.kind === "expected" || s.kind === "forecast" || s.kind === "target" }, styles[s.kind]);
       })
     };
   }

@@ -151,9 +151,27 @@ def build_world() -> World:
         reason="滞后",
         raised_at=timezone.now(),
     )
+    from published.models import PublishedFigure
+
+    # A Leshan (city-wide) figure of the rate: 市教育局's 填报员 captures that cell and may adopt it as a draft.
+    published_figure = PublishedFigure.objects.create(
+        region=plan.region,
+        subject="乐山市",
+        province="四川省",
+        measure="学前教育毛入园率",
+        value="95.6",
+        unit="%",
+        year=2023,
+        quote="全市学前教育毛入园率达95.6%。",
+        source_document="乐山市2023年教育工作总结",
+        source_title="2023年乐山市教育工作总结",
+        indicator=rate,
+        key="matrix-published-figure",
+    )
     return World(
         users=users,
         objects={
+            "published_figure": published_figure,
             "plan": plan,
             "rate": rate,
             "muchuan": muchuan,
@@ -234,6 +252,9 @@ ROUTES: dict[str, Route] = {
     "favicon": Route(lambda w: "/favicon.ico", public=True),
     "schema": Route(lambda w: "/api/schema/", public=True),
     "api-docs": Route(lambda w: "/api/docs/", public=True),
+    # 政务公开: the same read-only page for everyone, signed in or not (published/public.py).
+    "public:plan-list": Route(lambda w: "/public/", public=True, readers=EVERYONE),
+    "public:plan": Route(lambda w: f"/public/{w.objects['plan'].code}/", public=True, readers=EVERYONE),
     # Asking for a token is public; revoking one (DELETE) or all of one's own takes a token, so every session here
     # is refused (401) and nothing is written.
     "api:token": Route(lambda w: "/api/v1/auth/token/", methods=("POST", "DELETE"), public=True),
@@ -251,6 +272,15 @@ ROUTES: dict[str, Route] = {
         hidden_from=frozenset({"frank", "nobody"}),
     ),
     "dashboards:unit": Route(lambda w: f"/dashboard/units/{o('unit')(w)}/", readers=frozenset({"alice", "leo", "ada"})),
+    # Published figures (公开数据): public information, read by everyone with a role; a draft from a Leshan figure
+    # only by whoever captures that indicator × region (alice, for 市教育局's rate city-wide).
+    "published:benchmark": Route(lambda w: "/dashboard/benchmark/", readers=SIGNED_IN_WITH_ROLE),
+    "published:figure-adopt": Route(
+        lambda w: f"/published-figures/{o('published_figure')(w)}/adopt/",
+        methods=("POST",),
+        writers=frozenset({"alice"}),
+        data=lambda w: {},
+    ),
     "workbench:my-reporting": Route(lambda w: "/my/", readers=frozenset({"alice", "bob", "jill", "frank"})),
     "workbench:review": Route(lambda w: "/review/", readers=frozenset({"rita", "dave"})),
     "workbench:review-bulk-approve": Route(
@@ -374,6 +404,10 @@ ROUTES: dict[str, Route] = {
         lambda w: f"/api/v1/indicators/{o('rate')(w)}/",
         readers=frozenset({"alice", "bob", "jill", "rita", "dave", "leo", "ada"}),
         hidden_from=frozenset({"frank", "nobody"}),
+    ),
+    "api:published-figure-list": Route(lambda w: "/api/v1/published-figures/", readers=SIGNED_IN_WITH_ROLE),
+    "api:published-figure-detail": Route(
+        lambda w: f"/api/v1/published-figures/{o('published_figure')(w)}/", readers=SIGNED_IN_WITH_ROLE
     ),
     "api:flag-list": Route(lambda w: "/api/v1/flags/", readers=SIGNED_IN_WITH_ROLE),
     "api:flag-detail": Route(

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from indicators.loading import indicators_load
 from planning.loading import (
@@ -46,6 +47,10 @@ def load_all(directory: Path, *, force: bool = False) -> LoadReport:
             plan = plan_load(data, file_name=path.name, checksum=checksum, report=report, force=force)
             if plan is not None:
                 indicators_load(plan, data, file_name=path.name, report=report)
+        # Data that refers to the plans (e.g. published.loading's 公开数据), wired in settings so that no app
+        # imports an app above it.
+        for loader in settings.FIXTURE_LOADERS_AFTER_PLANS:
+            import_string(loader)(directory, report=report)
     return report
 
 
