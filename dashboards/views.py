@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
@@ -26,6 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from config.filters import parse_id
 from config.views import request_choices
+from indicators.charts import trajectory_chart
 from indicators.filtersets import IndicatorFilterSet, IndicatorStatusFilterSet
 from indicators.models import Attribute, FlagKind, FlagState, Indicator
 from indicators.selectors import (
@@ -40,7 +40,7 @@ from indicators.selectors import (
     status_card,
     statuses_visible_to,
 )
-from planning.assessment import DISPLAY_LABELS, DISPLAY_RANK, DISPLAY_STATUSES, display_status, expected_value
+from planning.assessment import DISPLAY_LABELS, DISPLAY_RANK, DISPLAY_STATUSES, display_status
 from planning.models import Plan, Responsibility, ResponsibilityRole, TaskStatus, Unit
 from planning.selectors import (
     AnnotatedAssessment,
@@ -260,7 +260,13 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     # 公开报道: Leshan's and the peers' published figures for this indicator; a separate series, never a status.
     figures = figures_for_indicator(request.user, indicator)
-    chart = trajectory_chart(indicator, region_row, approved)
+    chart = trajectory_chart(
+        indicator,
+        baseline=getattr(region_row, "baseline_value", None) if region_row is not None else indicator.baseline_value,
+        target=getattr(region_row, "target_value", None) if region_row is not None else indicator.target_value,
+        approved=approved,
+        forecast_from=region_row,
+    )
     chart["series"].extend(published_series(chart["years"], figures, board.region))
     context = {
         **base_context(board, "indicator"),
@@ -283,48 +289,6 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "adoptable": adoptable_ids(request.user, figures),
     }
     return render(request, "dashboards/indicator_detail.html", context)
-
-
-def trajectory_chart(indicator: Indicator, row: Any, approved: dict[int, Decimal]) -> dict[str, Any]:
-    """Baseline, the straight path to the target, approved actuals, the forecast and the target line."""
-    years = list(range(indicator.baseline_year, indicator.target_year + 1))
-    baseline = getattr(row, "baseline_value", None) if row is not None else indicator.baseline_value
-    target = getattr(row, "target_value", None) if row is not None else indicator.target_value
-
-    def num(value: Decimal | None) -> float | None:
-        return None if value is None else float(value)
-
-    expected = (
-        [
-            num(
-                expected_value(
-                    baseline, target, baseline_year=indicator.baseline_year, target_year=indicator.target_year, year=y
-                )
-            )
-            for y in years
-        ]
-        if baseline is not None and target is not None
-        else []
-    )
-    actual = [num(baseline) if y == indicator.baseline_year else num(approved.get(y)) for y in years]
-    forecast: list[float | None] = [None] * len(years)
-    if row is not None and row.forecast_value is not None and row.latest_year is not None:
-        forecast[years.index(row.latest_year)] = num(row.latest_value)
-        forecast[-1] = num(row.forecast_value)
-    return {
-        "years": [str(y) for y in years],
-        "unit": indicator.unit,
-        "series": [
-            {"name": "预期路径", "data": expected, "kind": "expected"},
-            {"name": "实际（已审核）", "data": actual, "kind": "actual"},
-            {"name": "趋势预测", "data": forecast, "kind": "forecast"},
-            {
-                "name": f"{indicator.target_year}年目标",
-                "data": [num(target)] * len(years) if target is not None else [],
-                "kind": "target",
-            },
-        ],
-    }
 
 
 def published_series(years: list[str], figures: list[PublishedFigure], region: Region) -> list[dict[str, Any]]:

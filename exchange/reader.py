@@ -21,7 +21,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from indicators.models import Indicator, IndicatorValue
+from indicators.models import Indicator
 from indicators.selectors import can_capture_cell
 from indicators.services import (
     IndicatorValueInput,
@@ -29,8 +29,11 @@ from indicators.services import (
     indicator_value_create,
     indicator_value_update,
 )
+from indicators.values import INDICATOR_VALUE
 from planning import workflow
-from planning.models import EntryStatus, Plan, Task, TaskProgress
+from planning.entries import EntryKind
+from planning.models import Plan, Task
+from planning.progress import TASK_PROGRESS
 from planning.selectors import task_progress_capturable_by, tasks_capturable_by, user_scope
 from planning.services import (
     TaskProgressInput,
@@ -248,6 +251,28 @@ def _parse_key(key: str, prefix: str) -> tuple[int, int] | None:
         return None
 
 
+def _planned_action(
+    kind: EntryKind, entry: Any, cleaned: dict[str, Any], result: ImportPlan, sheet: str, number: int, column: str
+) -> str | None:
+    """What a row does to its entry: create, unchanged (the kind's own comparison) or update; None, with the problem
+    recorded, when the entry is no longer editable (the workflow's table), since a file never changes it then."""
+    if entry is None:
+        return "create"
+    if not kind.differs(entry, cleaned):
+        return "unchanged"
+    if entry.status not in workflow.EDITABLE:
+        result.errors.append(
+            ImportProblem(
+                sheet,
+                number,
+                column,
+                f"该填报{entry.get_status_display()}，不能通过导入修改（请在系统中撤回或发起更正）。",
+            )
+        )
+        return None
+    return "update"
+
+
 def _row_year(result: ImportPlan, item: Any, row: dict[str, Any], sheet: str, number: int, what: str) -> int | None:
     """The checks every row starts with: a known item (the system key was not edited), of the file's one plan, in a
     year that plan can take. None (with the problem recorded) when the row cannot go on."""
@@ -308,24 +333,11 @@ def _read_indicators(sheet: Any, user: User, result: ImportPlan) -> None:
         except ValidationError as exc:
             result.errors.extend(_field_errors(exc, name, number, mapping))
             continue
-        entry = IndicatorValue.objects.filter(indicator=indicator, region=region, year=year).first()
+        entry = INDICATOR_VALUE.existing(indicator, region, year)
         title = f"{indicator.number}. {indicator.name}"
-        if entry is None:
-            action = "create"
-        elif all(getattr(entry, k) == v for k, v in cleaned.items()):
-            action = "unchanged"
-        elif entry.status in (EntryStatus.SUBMITTED, EntryStatus.APPROVED):
-            result.errors.append(
-                ImportProblem(
-                    name,
-                    number,
-                    "填报值",
-                    f"该填报{entry.get_status_display()}，不能通过导入修改（请在系统中撤回或发起更正）。",
-                )
-            )
+        action = _planned_action(INDICATOR_VALUE, entry, cleaned, result, name, number, "填报值")
+        if action is None:
             continue
-        else:
-            action = "update"
         detail = _indicator_detail(indicator, action, entry, cleaned)
         result.changes.append(
             PlannedChange("indicator", action, title, region.name, number, indicator, region, entry, data, detail, name)
@@ -419,28 +431,11 @@ def _read_tasks(sheet: Any, user: User, result: ImportPlan) -> None:
         except ValidationError as exc:
             result.errors.extend(_field_errors(exc, name, number, mapping))
             continue
-        entry = TaskProgress.objects.filter(task=task, year=year, region=region).prefetch_related("amounts").first()
+        entry = TASK_PROGRESS.existing(task, region, year)
         title = f"{task.label} {task.title}"
-        if entry is None:
-            action = "create"
-        elif (entry.narrative, entry.percent, entry.passed) == (
-            cleaned["narrative"],
-            cleaned["percent"],
-            cleaned["passed"],
-        ) and {a.target_id: a.amount for a in entry.amounts.all()} == cleaned["amounts"]:
-            action = "unchanged"
-        elif entry.status in (EntryStatus.SUBMITTED, EntryStatus.APPROVED):
-            result.errors.append(
-                ImportProblem(
-                    name,
-                    number,
-                    "工作进展",
-                    f"该填报{entry.get_status_display()}，不能通过导入修改（请在系统中撤回或发起更正）。",
-                )
-            )
+        action = _planned_action(TASK_PROGRESS, entry, cleaned, result, name, number, "工作进展")
+        if action is None:
             continue
-        else:
-            action = "update"
         detail = _task_detail(task, action, entry, cleaned)
         result.changes.append(
             PlannedChange(

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from planning import workflow
 from planning.entries import EntryKind
 from planning.tasks import dispatch_on_commit
+from planning.templatetags.plan_tags import plain
 from planning.workflow import UNSET, NotAllowed, NotInScope
 from regions.models import Region
 
@@ -45,7 +46,7 @@ class IndicatorValueInput:
     def over(self, entry: IndicatorValue | None) -> IndicatorValueInput:
         """Fields not sent take the entry's stored values (a partial update keeps what it does not name)."""
         stored = {
-            "value": f"{entry.value.normalize():f}" if entry is not None else None,
+            "value": plain(entry.value) if entry is not None else None,
             "source": entry.source if entry is not None else "",
             "note": entry.note if entry is not None else "",
             "outlier_note": entry.outlier_note if entry is not None else "",

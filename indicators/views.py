@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.views import reporting_plan_and_year
-from planning.entry_views import EntryPages, current_user, entry_create, plain
+from planning.entry_views import EntryPages, current_user, entry_create
 from planning.models import Plan, Role
 from planning.roles import has_role
 from planning.selectors import (
@@ -26,6 +26,7 @@ from planning.selectors import (
     regions_visible_to,
     reportable_years,
 )
+from planning.templatetags.plan_tags import plain
 from regions.models import Region
 
 from . import services

@@ -66,10 +66,6 @@ def current_user(request: HttpRequest) -> User:
     return user
 
 
-def plain(value: Any) -> str:
-    return "" if value is None else f"{value.normalize():f}"
-
-
 def entry_status_label(entry: ReviewedEntry) -> str:
     if entry.is_correction:
         return _("第 %(n)s 次更正（%(status)s）") % {"n": entry.revision - 1, "status": entry.get_status_display()}

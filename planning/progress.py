@@ -28,6 +28,7 @@ from .selectors import (
     user_scope,
 )
 from .tasks import dispatch_on_commit, recompute_task_status
+from .templatetags.plan_tags import plain
 from .workflow import UNSET, NotAllowed, NotInScope
 
 
@@ -44,9 +45,6 @@ class TaskProgressInput:
     amounts: Mapping[int, Any] = field(default_factory=dict)
 
     def over(self, progress: TaskProgress | None) -> TaskProgressInput:
-        def plain(value: Decimal | None) -> str | None:
-            return None if value is None else f"{value.normalize():f}"
-
         stored_amounts = {row.target_id: plain(row.amount) for row in progress.amounts.all()} if progress else {}
         return TaskProgressInput(
             narrative=(progress.narrative if progress else "") if self.narrative is UNSET else self.narrative,

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from config.filters import parse_id
 from regions.models import Region
 
-from .entry_views import EntryPages, entry_create, plain
+from .entry_views import EntryPages, entry_create
 from .filtersets import TaskProgressFilterSet
 from .forms import TaskProgressForm
 from .models import Task, TaskProgress, TaskTargetValue
@@ -32,6 +32,7 @@ from .selectors import (
     tasks_capturable_by,
     tasks_visible_to,
 )
+from .templatetags.plan_tags import plain
 
 TASK_PROGRESS_PAGES = EntryPages(
     kind=TASK_PROGRESS,

@@ -20,9 +20,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from config.caching import cached_public_page, status_changed
-from indicators.models import Indicator, IndicatorValue
+from indicators.charts import trajectory_chart
+from indicators.models import IndicatorValue
 from indicators.selectors import demo_present, indicators_with_assessment
-from planning.assessment import DISPLAY_LABELS, display_status, expected_value
+from planning.assessment import DISPLAY_LABELS, display_status
 from planning.models import Plan, Task
 from planning.selectors import AnnotatedAssessment, tasks_with_assessment
 
@@ -49,41 +50,8 @@ def _status(status: str | None, latest_year: int | None, target_year: int) -> tu
     return display, DISPLAY_LABELS[display]
 
 
-def _num(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def _chart(indicator: Indicator, assessment: AnnotatedAssessment, approved: dict[int, Decimal]) -> dict[str, Any]:
-    """Baseline, the straight path to the target, approved values and the target line (static/js/charts.js)."""
-    years = list(range(indicator.baseline_year, indicator.target_year + 1))
-    baseline = assessment.baseline_value if assessment.baseline_value is not None else indicator.baseline_value
-    target = assessment.target_value if assessment.target_value is not None else indicator.target_value
-    expected = (
-        [
-            _num(
-                expected_value(
-                    baseline, target, baseline_year=indicator.baseline_year, target_year=indicator.target_year, year=y
-                )
-            )
-            for y in years
-        ]
-        if baseline is not None and target is not None
-        else []
-    )
-    actual = [_num(baseline) if y == indicator.baseline_year else _num(approved.get(y)) for y in years]
-    return {
-        "years": [str(y) for y in years],
-        "unit": indicator.unit,
-        "series": [
-            {"name": "预期路径", "data": expected, "kind": "expected"},
-            {"name": "实际（已审核）", "data": actual, "kind": "actual"},
-            {
-                "name": f"{indicator.target_year}年目标",
-                "data": [_num(target)] * len(years) if target is not None else [],
-                "kind": "target",
-            },
-        ],
-    }
+def _or(stored: Decimal | None, declared: Decimal | None) -> Decimal | None:
+    return stored if stored is not None else declared
 
 
 def _indicator_rows(plan: Plan) -> list[dict[str, Any]]:
@@ -122,7 +90,13 @@ def _indicator_rows(plan: Plan) -> list[dict[str, Any]]:
                 "display": display,
                 "label": label,
                 "chart_id": f"public-chart-{indicator.pk}",
-                "chart": _chart(indicator, assessment, own),
+                "chart": trajectory_chart(
+                    indicator,
+                    baseline=_or(assessment.baseline_value, indicator.baseline_value),
+                    target=_or(assessment.target_value, indicator.target_value),
+                    approved=own,
+                    with_forecast=False,
+                ),
             }
         )
     return rows

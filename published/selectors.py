@@ -18,6 +18,7 @@ from indicators.models import Direction, Indicator
 from indicators.selectors import can_capture_cell, indicator_values_visible_to, indicators_visible_to
 from planning.models import Plan
 from planning.selectors import AnyUser
+from planning.templatetags.plan_tags import plain
 
 from .models import PublishedFigure
 
@@ -67,10 +68,6 @@ def adoptable_ids(user: AnyUser, figures: list[PublishedFigure]) -> set[int]:
 
 def number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
-
-
-def plain(value: Decimal) -> str:
-    return f"{value.normalize():f}"
 
 
 @dataclass

@@ -10,16 +10,16 @@ from rest_framework import serializers
 from indicators.models import Flag, Indicator, IndicatorStatus, IndicatorValue
 from planning.api.serializers import (
     ASSESSMENT_API_FIELDS,
-    CHANGED_HELP,
-    DETAIL_HELP,
     DISPLAY_STATUS_FIELD,
     ENTRY_FIELDS,
+    WRITE_RESULT_FIELDS,
     AssessmentFields,
     IdField,
     NumberText,
     ReviewedEntrySerializer,
     StrictInput,
     StrictIntegerField,
+    WriteResultFields,
 )
 from planning.assessment import ACHIEVED_EARLY, DISPLAY_LABELS, STORED_FIELDS
 from planning.workflow import field_limit
@@ -153,12 +153,9 @@ class IndicatorValueUpdateSerializer(IndicatorValueWriteSerializer):
     version = StrictIntegerField(min_value=0, help_text="读取时的版本号；他人已修改时返回 409")
 
 
-class IndicatorValueWriteResultSerializer(IndicatorValueSerializer):
-    changed = serializers.BooleanField(read_only=True, help_text=CHANGED_HELP)
-    detail = serializers.CharField(read_only=True, help_text=DETAIL_HELP)
-
+class IndicatorValueWriteResultSerializer(WriteResultFields, IndicatorValueSerializer):
     class Meta(IndicatorValueSerializer.Meta):
-        fields = [*IndicatorValueSerializer.Meta.fields, "changed", "detail"]
+        fields = [*IndicatorValueSerializer.Meta.fields, *WRITE_RESULT_FIELDS]
 
 
 class FlagSerializer(serializers.ModelSerializer):

@@ -390,12 +390,19 @@ class TaskProgressUpdateSerializer(TaskProgressWriteSerializer):
     version = StrictIntegerField(min_value=0, help_text="读取时的版本号；他人已修改时返回 409")
 
 
-class TaskProgressWriteResultSerializer(TaskProgressSerializer):
+class WriteResultFields(serializers.Serializer):
+    """What an update's answer adds to the entry it returns (planning.api.serializers.write_result fills them)."""
+
     changed = serializers.BooleanField(read_only=True, help_text=CHANGED_HELP)
     detail = serializers.CharField(read_only=True, help_text=DETAIL_HELP)
 
+
+WRITE_RESULT_FIELDS = ["changed", "detail"]
+
+
+class TaskProgressWriteResultSerializer(WriteResultFields, TaskProgressSerializer):
     class Meta(TaskProgressSerializer.Meta):
-        fields = [*TaskProgressSerializer.Meta.fields, "changed", "detail"]
+        fields = [*TaskProgressSerializer.Meta.fields, *WRITE_RESULT_FIELDS]
 
 
 class TransitionSerializer(StrictInput):
