@@ -200,6 +200,8 @@ if env.str("EMAIL_URL", default=""):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="乐山教育规划目标跟踪系统 <noreply@localhost>")
+# The address people open the product at; mails link to it (pages and robots use paths).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Celery: REDIS_URL switches from eager in-process execution to a Redis broker and real workers.
 REDIS_URL = env.str("REDIS_URL", default="")

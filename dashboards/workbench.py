@@ -17,13 +17,12 @@ from django.views.decorators.http import require_POST
 
 from config.filters import parse_id
 from config.views import reporting_plan_and_year
-from indicators.models import Notification
 from indicators.selectors import indicator_values_reviewable_by, reporting_items
-from indicators.services import notifications_mark_read
 from indicators.values import INDICATOR_VALUE
 from planning.entries import entry_transition
 from planning.entry_views import current_user
-from planning.models import EntryStatus, Plan, Role
+from planning.models import EntryStatus, Notification, Plan, Role
+from planning.notifications import notifications_mark_read
 from planning.progress import TASK_PROGRESS
 from planning.roles import has_role
 from planning.selectors import task_progress_reviewable_by

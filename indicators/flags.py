@@ -28,6 +28,7 @@ from planning.assessment import LABELS
 from planning.models import (
     AssessmentStatus,
     EntryStatus,
+    Notification,
     Plan,
     Responsibility,
     ResponsibilityRole,
@@ -38,7 +39,7 @@ from planning.models import (
 from planning.selectors import deadline_for
 from planning.templatetags.plan_tags import forecast, percent
 
-from .models import Attribute, Flag, FlagKind, FlagState, Indicator, IndicatorStatus, IndicatorValue, Notification
+from .models import Attribute, Flag, FlagKind, FlagState, Indicator, IndicatorStatus, IndicatorValue
 
 WORSE_THAN_WATCH = {AssessmentStatus.WATCH, AssessmentStatus.LAGGING, AssessmentStatus.REGRESSING}
 BEHIND = {AssessmentStatus.LAGGING, AssessmentStatus.REGRESSING}

@@ -287,27 +287,6 @@ class Flag(models.Model):
         return f"{name}（{self.region.name}）" if self.region is not None else name
 
 
-class Notification(models.Model):
-    """An in-app message (the flag digest); the same digest is mailed once per unit."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="notifications"
-    )
-    title = models.CharField(_("标题"), max_length=200)
-    body = models.TextField(_("内容"))
-    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.SET_NULL, null=True, blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
-    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("通知")
-        verbose_name_plural = _("通知")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return self.title
-
-
 class PendingSeriesRecompute(models.Model):
     """A recompute of one indicator × region that was asked for (on approval) and has not run yet.
 

@@ -20,7 +20,7 @@ from planning.workflow import Channel, NotAllowed
 from regions.models import Region
 
 from .flags import send_flag_digests, sync_indicator_lag_flags, sync_overdue_flags
-from .models import Indicator, IndicatorRegionTarget, Notification, PendingSeriesRecompute
+from .models import Indicator, IndicatorRegionTarget, PendingSeriesRecompute
 from .selectors import recompute_chunks
 from .status import recompute_indicator_statuses
 from .values import (
@@ -107,14 +107,6 @@ def indicator_region_target_set(
     row.save()
     status_request_series_recompute(indicator_id=indicator.pk, region_id=region.pk)
     return row
-
-
-# --- notifications ------------------------------------------------------------------------------------
-
-
-def notifications_mark_read(*, user: User) -> int:
-    """Mark all of a person's notifications read: a conditional update, so marking twice changes nothing."""
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
 
 
 # --- statuses, flags and digests ------------------------------------------------------------------

@@ -157,12 +157,25 @@ class Column(models.Model):
         return f"专栏{self.number} {self.title}"
 
 
+class WebhookKind(models.TextChoices):
+    WECOM = "wecom", _("企业微信")
+    DINGTALK = "dingtalk", _("钉钉")
+
+
 class Unit(models.Model):
     """A 责任单位: a government department or body responsible for tasks."""
 
     name = models.CharField(_("名称"), max_length=60, unique=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
     note = models.CharField(_("说明"), max_length=200, blank=True)
+    # A group robot (企业微信/钉钉) that receives the unit's notifications; empty: none.
+    webhook_kind = models.CharField(_("群机器人类型"), max_length=10, choices=WebhookKind.choices, blank=True)
+    webhook_url = models.URLField(
+        _("群机器人地址"),
+        max_length=300,
+        blank=True,
+        help_text=_("企业微信或钉钉群机器人的 Webhook 地址；通知将以 Markdown 文本推送到该群。"),
+    )
 
     history = HistoricalRecords()
 
@@ -504,6 +517,8 @@ class TaskProgress(ReviewedEntry):
         blank=True,
     )
     narrative = models.TextField(_("工作进展"), max_length=5000)
+    problems = models.TextField(_("存在问题"), max_length=3000, blank=True)
+    next_steps = models.TextField(_("下步打算"), max_length=3000, blank=True)
     percent = models.DecimalField(
         _("完成百分比"),
         max_digits=5,
@@ -543,6 +558,8 @@ class TaskProgress(ReviewedEntry):
     def current_values(self) -> dict[str, Any]:
         return {
             "narrative": self.narrative,
+            "problems": self.problems,
+            "next_steps": self.next_steps,
             "percent": None if self.percent is None else str(self.percent),
             "passed": self.passed,
         }
@@ -681,3 +698,95 @@ class PendingTaskRecompute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} @ {self.requested_at}"
+
+
+class NotificationKind(models.TextChoices):
+    SUBMITTED = "submitted", _("填报待审核")
+    RETURNED = "returned", _("填报被退回")
+    APPROVED = "approved", _("填报已通过")
+    REOPENED = "reopened", _("填报被重新打开更正")
+    DEADLINE_SOON = "deadline_soon", _("填报截止临近")
+    DEADLINE_PASSED = "deadline_passed", _("填报已逾期")
+    WARNING = "warning", _("进度预警")
+
+
+class Notification(models.Model):
+    """A message to one person, shown on the 通知 page; mailed too unless the person turned that kind off."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(
+        _("类型"), max_length=20, choices=NotificationKind.choices, default=NotificationKind.WARNING
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"))
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.SET_NULL, null=True, blank=True)
+    # Once per person and occasion (e.g. "deadline:3:2025:14"); empty when an event may repeat.
+    occasion = models.CharField(_("事由标识"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+
+    class Meta:
+        # Created by indicators/migrations/0003; moved here with planning's workflow (the table keeps its name).
+        db_table = "indicators_notification"
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "occasion"], condition=~Q(occasion=""), name="notification_once_per_occasion"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_read")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NotificationPreference(models.Model):
+    """A person's choice to receive one kind of notification by email or not (default: by email)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="notification_prefs"
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=NotificationKind.choices)
+    email = models.BooleanField(_("发送邮件"), default=True)
+
+    class Meta:
+        verbose_name = _("通知设置")
+        verbose_name_plural = _("通知设置")
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notificationpreference_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_kind_display()}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+
+
+class WebhookDelivery(models.Model):
+    """One message to a unit's group robot; sent by a Celery task with retries, its outcome kept."""
+
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="webhook_deliveries")
+    kind = models.CharField(_("类型"), max_length=20, choices=NotificationKind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    text = models.TextField(_("内容（Markdown）"))
+    state = models.CharField(_("状态"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("群机器人推送")
+        verbose_name_plural = _("群机器人推送")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.title}"

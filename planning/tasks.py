@@ -49,3 +49,19 @@ def recompute_task_status(self: CeleryTask, task_id: int) -> dict[str, int]:
     from .services import task_status_recompute
 
     return task_status_recompute(task_ids=[task_id])
+
+
+@shared_task(name="planning.tasks.send_notification_emails", **TASK_OPTIONS)
+def send_notification_emails(self: CeleryTask, notification_ids: list[int]) -> int:
+    from .delivery import notification_emails_send
+
+    return notification_emails_send(notification_ids=notification_ids)
+
+
+@shared_task(
+    name="planning.tasks.post_webhook", **{**TASK_OPTIONS, "max_retries": 5, "soft_time_limit": 60, "time_limit": 90}
+)
+def post_webhook(self: CeleryTask, delivery_id: int) -> str:
+    from .delivery import webhook_post
+
+    return webhook_post(delivery_id=delivery_id)

@@ -17,7 +17,6 @@ from indicators.models import (
     FlagState,
     IndicatorStatus,
     IndicatorValue,
-    Notification,
     PendingSeriesRecompute,
 )
 from indicators.services import (
@@ -31,7 +30,7 @@ from indicators.services import (
     status_recompute_all,
     status_recompute_pending,
 )
-from planning.models import ReportingDeadline, Task, TaskStatus
+from planning.models import Notification, ReportingDeadline, Task, TaskStatus
 from planning.services import TaskProgressInput, task_progress_approve, task_progress_create, task_progress_submit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today_2026")]
