@@ -162,6 +162,11 @@ def entry_update(
 
 # --- the five transitions ------------------------------------------------------------------------------------
 
+# Called inside the transition's transaction with (kind, entry, action, user, comment) after the history row is
+# written: the people to tell (planning.notifications) and derived state that follows at once (indicators
+# registers the overdue flags in its AppConfig.ready, as it does for the tasks' lag flags).
+TRANSITION_LISTENERS: list[Callable[[EntryKind, ReviewedEntry, str, User, str], object]] = []
+
 TRANSITION_MESSAGES = {
     "submit": "您没有提交该填报的权限。",
     "withdraw": "您没有撤回该填报的权限。",
@@ -197,6 +202,8 @@ def entry_transition(
     workflow.record(locked, user=user, channel=channel, action=step.label)
     if action == "approve":
         kind.after_approve(locked)
+    for listener in TRANSITION_LISTENERS:
+        listener(kind, locked, action, user, comment)
     return locked
 
 
