@@ -79,6 +79,15 @@ class Indicator(models.Model):
     source_document = models.CharField(_("来源文件"), max_length=200)
     source_text = models.CharField(_("原文"), max_length=300, blank=True)
     note = models.CharField(_("说明"), max_length=300, blank=True)
+    # The same measure in an earlier plan: the baseline is proposed from its approved value in the baseline year.
+    predecessor = models.ForeignKey(
+        "self",
+        verbose_name=_("上一规划的同一指标"),
+        on_delete=models.SET_NULL,
+        related_name="successors",
+        null=True,
+        blank=True,
+    )
 
     history = HistoricalRecords()
 
@@ -100,6 +109,39 @@ class Indicator(models.Model):
     @property
     def is_binding(self) -> bool:
         return self.attribute == Attribute.BINDING
+
+
+class TargetAdjustment(models.Model):
+    """A published target changed by the plan's own procedure (规划调整), effective from a year.
+
+    The indicator keeps its original target; assessments as of the effective year and later use the adjusted one.
+    """
+
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("指标"), on_delete=models.CASCADE, related_name="target_adjustments"
+    )
+    original_value = models.DecimalField(_("原目标值"), max_digits=14, decimal_places=4)
+    adjusted_value = models.DecimalField(_("调整后目标值"), max_digits=14, decimal_places=4)
+    effective_year = models.PositiveSmallIntegerField(_("起始年度"), help_text=_("自该年度起按调整后目标判定"))
+    reason = models.CharField(_("调整原因"), max_length=300)
+    document = models.CharField(_("依据文件"), max_length=200, help_text=_("如中期评估调整文件的名称和文号"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("调整人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("调整时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("目标调整")
+        verbose_name_plural = _("目标调整")
+        ordering = ["indicator", "effective_year"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "effective_year"], name="targetadjustment_one_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} 自{self.effective_year}年调整为 {self.adjusted_value.normalize():f}"
 
 
 class IndicatorRegionTarget(models.Model):

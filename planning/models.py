@@ -19,6 +19,15 @@ from . import assessment
 from .assessment import DISPLAY_LABELS, display_status
 
 
+class PlanState(models.TextChoices):
+    """A plan's life: imported → tracked → period over (entries still accepted) → archived (read-only)."""
+
+    DRAFT = "draft", _("草稿")
+    ACTIVE = "active", _("实施中")
+    ENDED = "ended", _("已结束")
+    ARCHIVED = "archived", _("已归档")
+
+
 class Plan(models.Model):
     code = models.SlugField(_("代码"), max_length=60, unique=True)
     title = models.CharField(_("规划名称"), max_length=200)
@@ -56,6 +65,9 @@ class Plan(models.Model):
         default=True,
         help_text=_("实施中或已结束的规划在 /public/ 公开其指标、已审核数值与进度；取消勾选即不公开"),
     )
+    state = models.CharField(_("状态"), max_length=10, choices=PlanState.choices, default=PlanState.DRAFT)
+    # When the final evaluation (终期评估) was finalised: from then on an ended plan takes no more entries.
+    evaluation_finalised_at = models.DateTimeField(_("终期评估定稿时间"), null=True, blank=True)
     # SHA-256 of the fixture last loaded, so `load_plan` can leave administrators' corrections alone
     # unless the fixture itself changed.
     fixture_sha256 = models.CharField(_("载入的数据文件校验和"), max_length=64, blank=True, editable=False)
