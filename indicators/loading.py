@@ -23,8 +23,12 @@ DIRECTIONS = {"higher": Direction.HIGHER_IS_BETTER, "lower": Direction.LOWER_IS_
 PERCENT_MAX = {"%": Decimal(100)}
 
 
-def indicators_load(plan: Plan, data: Mapping[str, Any], *, file_name: str, report: LoadReport) -> None:
-    reason = f"load_plan {file_name}"
+def indicators_load(
+    plan: Plan, data: Mapping[str, Any], *, file_name: str, report: LoadReport, reason: str | None = None
+) -> None:
+    """A plan workbook (exchange.plan_workbook) states more per indicator than a YAML fixture: its 专栏, lead unit
+    with basis and source, note and predecessor; a key it gives wins over the fixture conventions."""
+    reason = reason or f"load_plan {file_name}"
     meta = data["plan"]
     column = Column.objects.filter(plan=plan, number=1).first() if data.get("columns") else None
     default_lead = meta.get("default_lead_unit")
@@ -41,11 +45,17 @@ def indicators_load(plan: Plan, data: Mapping[str, Any], *, file_name: str, repo
             raise FixtureError(f"{where}: direction 应为 higher 或 lower")
         baseline = entry.get("baseline_value")
         lead_unit, lead_basis, lead_source = _lead_unit(plan, entry, default_lead, where)
+        extra: dict[str, Any] = {}
+        if "note" in entry:
+            extra["note"] = entry["note"] or ""
+        if "predecessor" in entry:
+            extra["predecessor"] = predecessor_named(entry["predecessor"], plan, where)
         upsert(
             Indicator,
             lookup={"plan": plan, "number": number},
             values={
-                "column": column,
+                **extra,
+                "column": _column(plan, entry, column, where),
                 "name": require(entry, "name", where),
                 "unit": require(entry, "unit", where),
                 "baseline_year": int(entry.get("baseline_year", plan.baseline_year)),
@@ -57,7 +67,7 @@ def indicators_load(plan: Plan, data: Mapping[str, Any], *, file_name: str, repo
                 "attribute": attribute,
                 "direction": DIRECTIONS[direction],
                 "decimal_places": int(require(entry, "decimal_places", where)),
-                "max_value": as_decimal(entry["max_value"], where)
+                "max_value": (as_decimal(entry["max_value"], where) if entry["max_value"] is not None else None)
                 if "max_value" in entry
                 else PERCENT_MAX.get(entry.get("unit")),
                 "is_additive": bool(entry.get("additive", False)),
@@ -74,7 +84,44 @@ def indicators_load(plan: Plan, data: Mapping[str, Any], *, file_name: str, repo
         report.stale.append(f"{plan.code}: 指标“{stale}”在数据文件中已不存在，未删除，请管理员核实")
 
 
+def _column(plan: Plan, entry: Mapping[str, Any], default: Column | None, where: str) -> Column | None:
+    if "column" not in entry:
+        return default
+    if entry["column"] is None:
+        return None
+    column = Column.objects.filter(plan=plan, number=int(entry["column"])).first()
+    if column is None:
+        raise FixtureError(f"{where}: 未知的专栏 {entry['column']}")
+    return column
+
+
+def predecessor_key(indicator: Indicator) -> str:
+    """How a workbook names an indicator of another plan: "plan-code#number"."""
+    return f"{indicator.plan.code}#{indicator.number}"
+
+
+def predecessor_find(raw: str) -> Indicator | None:
+    code, _sep, number = str(raw).strip().rpartition("#")
+    if not code or not number.isdigit():
+        return None
+    return Indicator.objects.filter(plan__code=code, number=int(number)).select_related("plan").first()
+
+
+def predecessor_named(raw: Any, plan: Plan, where: str) -> Indicator | None:
+    if raw in (None, ""):
+        return None
+    found = predecessor_find(str(raw))
+    if found is None or found.plan_id == plan.pk:
+        raise FixtureError(f"{where}: 上一规划指标“{raw}”不存在（应为“规划代码#序号”，且属于另一规划）")
+    return found
+
+
 def _lead_unit(plan: Plan, entry: Mapping[str, Any], default_lead: str | None, where: str) -> tuple[Any, str, str]:
+    if "lead_unit" in entry:
+        # Stated outright (a plan workbook), with its basis and source as written.
+        name = entry["lead_unit"]
+        unit = unit_named(str(name), where) if name else None
+        return unit, entry.get("lead_unit_basis") or ResponsibilityBasis.MANUAL, entry.get("lead_unit_source") or ""
     task_code = entry.get("lead_unit_from_task")
     if task_code:
         task = Task.objects.filter(plan=plan, code=task_code).first()

@@ -23,6 +23,7 @@ from django.db import models
 
 from regions.models import Region
 
+from .lifecycle import state_for_new_plan
 from .models import (
     Column,
     Initiative,
@@ -37,6 +38,7 @@ from .models import (
 )
 
 DEFAULT_LEAD_SOURCE = "issuing body (default)"
+THRESHOLDS = ("lagging_below", "watch_below", "on_track_below")
 # Units whose amounts are reported with decimals; counts (所, 个, 名, 节, 门) are whole numbers.
 FRACTIONAL_UNITS = {"%", "亿元", "万平方米", "万台（件、套）", "个百分点"}
 
@@ -192,19 +194,24 @@ def plan_load(
     data: Mapping[str, Any],
     *,
     file_name: str,
-    checksum: str,
+    checksum: str | None,
     report: LoadReport,
     force: bool = False,
+    reason: str | None = None,
 ) -> Plan | None:
-    """Load one plan's structure; returns None when the same fixtures were loaded before (and not forced)."""
+    """Load one plan's structure; returns None when the same fixtures were loaded before (and not forced).
+
+    A plan workbook (exchange.plan_workbook) loads through here too, with checksum None: it leaves the fixture
+    checksum alone, so `load_plan` still knows whether the YAML changed.
+    """
     meta = require(data, "plan", file_name)
     source = require(data, "source", file_name)
     code = require(meta, "code", f"{file_name} plan")
     existing = Plan.objects.filter(code=code).first()
-    if existing is not None and existing.fixture_sha256 == checksum and not force:
+    if checksum is not None and existing is not None and existing.fixture_sha256 == checksum and not force:
         report.skipped_plans.append(code)
         return None
-    reason = f"load_plan {file_name}"
+    reason = reason or f"load_plan {file_name}"
     plan_values = {
         key: meta.get(key, "")
         for key in ("title", "short_title", "issuing_body", "issuing_body_note", "issued_on_text", "note")
@@ -215,14 +222,25 @@ def plan_load(
         period_end_year=require(meta, "period_end_year", file_name),
         baseline_year=require(meta, "baseline_year", file_name),
         source_document=source,
-        fixture_sha256=checksum,
     )
+    if checksum is not None:
+        plan_values["fixture_sha256"] = checksum
+    # Status thresholds: a workbook states them; a YAML fixture leaves the model's defaults (or an admin's edit).
+    for key in THRESHOLDS:
+        if meta.get(key) is not None:
+            plan_values[key] = as_decimal(meta[key], f"{file_name} {key}")
     if plan_values["issued_on"] is not None:
         plan_values["issued_on"] = _as_date(plan_values["issued_on"], file_name)
     region_code = require(meta, "region", file_name)
     plan_values["region"] = Region.objects.filter(code=str(region_code)).first()
     if plan_values["region"] is None:
         raise FixtureError(f"{file_name}: 规划区域 {region_code} 不在 regions.yaml 中")
+    if existing is None:
+        # The state is set on creation only: a reload never undoes an administrator's 归档 or 重新开放.
+        # A plan workbook's new plan says 草稿 (meta "state"): an administrator starts tracking it.
+        plan_values["state"] = meta.get("state") or state_for_new_plan(
+            plan_values["period_start_year"], plan_values["period_end_year"]
+        )
     plan = upsert(Plan, lookup={"code": code}, values=plan_values, report=report, reason=reason)
 
     initiatives = _initiatives_load(plan, data, report=report, reason=reason, file_name=file_name)
@@ -341,7 +359,12 @@ def _tasks_load(
             initiative_code = str(column_initiative)
             label = f"专栏{column_number}-{number}" if number else f"专栏{column_number}"
         else:
+            # A task listed directly under the plan may still name its 专栏 (a plan workbook does).
             column = None
+            if entry.get("column") is not None:
+                column = columns.get(int(entry["column"]))
+                if column is None:
+                    raise FixtureError(f"{where}: 未知的专栏 {entry['column']}")
             initiative_code = str(require(entry, "initiative", where))
             label = str(require(entry, "label", where))
         if initiative_code not in initiatives:
@@ -454,6 +477,20 @@ def _responsibilities_load(
     for code, task in tasks.items():
         entry = entries[code]
         wanted: list[tuple[Unit, str, str, str]] = []  # unit, role, basis, source
+        if "responsibilities" in entry:
+            # Stated row by row (a plan workbook): the list is the whole truth, administrators' rows included.
+            where = f"{file_name} 任务 {code}"
+            wanted.extend(
+                (
+                    unit_named(str(require(row, "unit", where)), where),
+                    str(require(row, "role", where)),
+                    str(row.get("basis") or ResponsibilityBasis.MANUAL),
+                    str(row.get("source") or ""),
+                )
+                for row in entry["responsibilities"]
+            )
+            _sync_responsibilities(task, wanted, report=report, reason=reason, authoritative=True)
+            continue
         if entry.get("lead_unit"):
             where = f"{file_name} 任务 {code}"
             cite = f"{source} {task.label}"
@@ -489,21 +526,31 @@ def _responsibilities_load(
 
 
 def _sync_responsibilities(
-    task: Task, wanted: list[tuple[Unit, str, str, str]], *, report: LoadReport, reason: str
+    task: Task,
+    wanted: list[tuple[Unit, str, str, str]],
+    *,
+    report: LoadReport,
+    reason: str,
+    authoritative: bool = False,
 ) -> None:
-    """Make the fixture-derived rows of a task match `wanted`; rows an administrator set stay."""
+    """Make the fixture-derived rows of a task match `wanted`; rows an administrator set stay.
+
+    `authoritative`: the rows come from a plan workbook an administrator imports, which states every row,
+    so administrators' rows are matched (and removed) like the others.
+    """
     label = str(Responsibility._meta.verbose_name)
     existing = {r.unit_id: r for r in task.responsibilities.all()}
     wanted_units = {unit.pk for unit, *_ in wanted}
+    kept = "" if authoritative else ResponsibilityBasis.MANUAL
     for unit_id, old in list(existing.items()):
-        if old.basis != ResponsibilityBasis.MANUAL and unit_id not in wanted_units:
+        if old.basis != kept and unit_id not in wanted_units:
             old._change_reason = reason  # type: ignore[attr-defined]
             old.delete()
             del existing[unit_id]
             report.note(label, "deleted")
     for order, (unit, role, basis, source) in enumerate(wanted, 1):
         current = existing.get(unit.pk)
-        if current is not None and current.basis == ResponsibilityBasis.MANUAL:
+        if current is not None and current.basis == kept:
             continue  # an administrator's decision about this unit wins over the fixture
         if role == ResponsibilityRole.LEAD:
             # One lead per task (a constraint): a manual lead set by an administrator stays; a lead
@@ -513,7 +560,7 @@ def _sync_responsibilities(
                 None,
             )
             if clash is not None:
-                if clash.basis == ResponsibilityBasis.MANUAL:
+                if clash.basis == kept:
                     report.stale.append(
                         f"{task}: 管理员指定的牵头单位 {clash.unit} 保留，数据文件中的牵头单位 {unit} 未写入"
                     )

@@ -13,7 +13,16 @@ from django.db.models import Prefetch
 from indicators.models import Flag, FlagKind, FlagState, Indicator, IndicatorValue
 from indicators.selectors import demo_present, indicators_with_assessment
 from planning.assessment import DISPLAY_LABELS, DISPLAY_STATUSES, display_status
-from planning.models import Plan, Responsibility, ResponsibilityBasis, ResponsibilityRole, Task, TaskStatus
+from planning.models import (
+    EntryStatus,
+    Plan,
+    Responsibility,
+    ResponsibilityBasis,
+    ResponsibilityRole,
+    Task,
+    TaskProgress,
+    TaskStatus,
+)
 from planning.selectors import AnnotatedAssessment
 
 
@@ -23,6 +32,18 @@ class IndicatorLine:
     row: AnnotatedAssessment
     display: str
     label: str
+
+
+@dataclass(frozen=True)
+class ProgressNote:
+    """What a task's approved progress says, as Chinese progress reports put it: 工作进展, 存在问题, 下步打算."""
+
+    year: int
+    region_id: int | None
+    region: str  # "" for a city-wide task
+    narrative: str
+    problems: str
+    next_steps: str
 
 
 @dataclass
@@ -38,6 +59,15 @@ class ReportData:
     demo: bool
     # Other plans the report leans on (the implementation plan whose 责任单位 were copied), cited by title and date.
     related_plans: list[Plan] = field(default_factory=list)
+    # Per task, the latest approved progress up to the report's year (one per region for region milestones).
+    task_notes: dict[int, list[ProgressNote]] = field(default_factory=dict)
+
+    def notes_for(self, task_id: int | None, region_id: int | None = None) -> list[ProgressNote]:
+        """A task's notes; a flag on one region of a task reads that region's."""
+        notes = self.task_notes.get(task_id or 0, [])
+        if region_id is not None and any(note.region_id == region_id for note in notes):
+            return [note for note in notes if note.region_id == region_id]
+        return notes
 
 
 def collect(plan: Plan, year: int, kind: str) -> ReportData:
@@ -92,6 +122,26 @@ def collect(plan: Plan, year: int, kind: str) -> ReportData:
     concerns = [
         (flag, notes.get((flag.indicator_id, flag.region_id), "") if flag.indicator_id else "") for flag in flags
     ]
+    latest: dict[tuple[int, int | None], tuple[int, ProgressNote]] = {}
+    # Only approved text is reported: a draft or a correction under review is not yet the bureau's word.
+    for entry in (
+        TaskProgress.objects.filter(task__plan=plan, year__lte=year, status=EntryStatus.APPROVED)
+        .select_related("region")
+        .only("task_id", "year", "region__name", "region__order", "narrative", "problems", "next_steps")
+        .order_by("year", "region__order")
+    ):
+        note = ProgressNote(
+            year=entry.year,
+            region_id=entry.region_id,
+            region=entry.region.name if entry.region else "",
+            narrative=entry.narrative,
+            problems=entry.problems,
+            next_steps=entry.next_steps,
+        )
+        latest[(entry.task_id, entry.region_id)] = (entry.region.order if entry.region else -1, note)
+    task_notes: dict[int, list[ProgressNote]] = defaultdict(list)
+    for (task_id, _region_id), (_order, note) in sorted(latest.items(), key=lambda item: item[1][0]):
+        task_notes[task_id].append(note)
     # A mapped responsibility cites "<source file> <task label> <task title>（basis）": the file names the other plan.
     mapped_files = {
         source.split(" ", 1)[0]
@@ -113,4 +163,5 @@ def collect(plan: Plan, year: int, kind: str) -> ReportData:
         concerns=concerns,
         demo=demo_present(),
         related_plans=related,
+        task_notes=dict(task_notes),
     )

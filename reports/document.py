@@ -22,7 +22,7 @@ from planning.assessment import DISPLAY_LABELS, DISPLAY_STATUSES
 from planning.models import Plan
 
 from .charts import completion_chart, status_chart
-from .collect import ReportData
+from .collect import ProgressNote, ReportData
 from .models import ReportKind
 
 TITLE_FONT = "方正小标宋简体"
@@ -53,6 +53,47 @@ def _pct(value: Decimal | None) -> str:
 
 def _date(day: datetime.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _sentence(label: str, text: str) -> str:
+    """ "存在问题：…。" from a text as typed (its lines joined, one full stop at the end); "" for no text."""
+    body = "；".join(line.strip().rstrip("。；;") for line in text.splitlines() if line.strip())
+    return f"{label}：{body}。" if body else ""
+
+
+def progress_text(notes: list[ProgressNote], year: int, *, narrative: bool = True) -> str:
+    """A task's approved progress as the report says it: 工作进展, 存在问题 and 下步打算, region by region, naming the
+    year where the latest approved progress is older than the report's."""
+    parts = []
+    for note in notes:
+        said = "".join(
+            _sentence(label, text)
+            for label, text in (
+                ("工作进展", note.narrative if narrative else ""),
+                ("存在问题", note.problems),
+                ("下步打算", note.next_steps),
+            )
+        )
+        if not said:
+            continue
+        older = "" if note.year == year else f"{note.year}年"
+        where = f"{note.region}（{older}）" if note.region and older else note.region or older
+        parts.append(f"{where}，{said}" if where else said)
+    return "".join(parts)
+
+
+def report_time(plan: Plan) -> datetime.datetime:
+    """The time a document states (its date and properties): once the plan's final evaluation is finalised (always so
+    for an archived plan) the finalisation time, so the same data gives the same document; else now."""
+    return plan.evaluation_finalised_at or timezone.now()
+
+
+def target_cell(indicator: Any, target: Decimal | None) -> str:
+    """A target as the tables state it: the original, and the adjusted one in force (规划调整) when they differ."""
+    original = _plain(indicator.target_value) + indicator.target_qualifier
+    if target is None or target == indicator.target_value:
+        return original
+    return f"{original}（调整为{_plain(target)}{indicator.target_qualifier}）"
 
 
 def cite(plan: Plan, *, with_body: bool = False) -> str:
@@ -267,7 +308,7 @@ class _Builder:
 
     def properties(self) -> None:
         data = self.data
-        now = timezone.now()
+        now = report_time(data.plan)
         props = self.document.core_properties
         props.title = f"{data.plan.title}{report_title(data)}"
         props.subject = f"{data.plan.title}实施情况{dict(ReportKind.choices)[data.kind]!s}"
@@ -282,6 +323,17 @@ class _Builder:
         props.revision = 1
 
     # --- content blocks --------------------------------------------------------------------------------
+
+    def demo_warning(self) -> None:
+        """The cover's warning that the figures include generated demo data (every kind of report says it)."""
+        from docx.shared import RGBColor
+
+        warning = self.paragraph(indent=False)
+        self.run(
+            warning,
+            "特别说明：系统中当前含有系统生成的演示数据（非真实统计），本报告中的数值仅用于演示，不得作为工作依据。",
+            HEADING1_FONT,
+        ).font.color.rgb = RGBColor(0xB4, 0x23, 0x18)
 
     def paragraph(
         self, text: str = "", *, indent: bool = True, align: str | None = None, style: str | None = None
@@ -441,14 +493,14 @@ class _Builder:
     # --- the report --------------------------------------------------------------------------------------
 
     def build(self) -> bytes:
-        from docx.shared import Pt, RGBColor
+        from docx.shared import Pt
 
         data = self.data
         self.setup_styles()
         self.setup_page()
         self.properties()
         plan = data.plan
-        today = timezone.localdate()
+        today = timezone.localtime(report_time(plan)).date()
 
         for text in (plan.title, report_title(data)):
             p = self.paragraph(indent=False, align="CENTER")
@@ -458,12 +510,7 @@ class _Builder:
         note = self.paragraph(indent=False, align="CENTER")
         self.run(note, f"（数据截至{data.year}年，依据已审核数据）", HEADING2_FONT)
         if data.demo:
-            warning = self.paragraph(indent=False)
-            self.run(
-                warning,
-                "特别说明：系统中当前含有系统生成的演示数据（非真实统计），本报告中的数值仅用于演示，不得作为工作依据。",
-                HEADING1_FONT,
-            ).font.color.rgb = RGBColor(0xB4, 0x23, 0x18)
+            self.demo_warning()
         self.paragraph(indent=False)
 
         concern_groups = self.concern_groups()
@@ -545,7 +592,7 @@ class _Builder:
                     indicator.get_attribute_display(),
                     _plain(row.baseline_value if row.baseline_value is not None else indicator.baseline_value),
                     latest,
-                    _plain(indicator.target_value) + indicator.target_qualifier,
+                    target_cell(indicator, row.target_value),
                     _pct(row.completion),
                     _pct(row.expected_completion),
                     line.label,
@@ -580,6 +627,11 @@ class _Builder:
                 text = f"{index}. {flag.subject}{mark}：{flag.reason}。牵头单位：{unit}。"
                 if note:
                     text += f"填报说明：{note.rstrip('。')}。"
+                if flag.task_id:
+                    # Why a task is behind and what comes next, in the words of its approved progress.
+                    text += progress_text(
+                        self.data.notes_for(flag.task_id, flag.region_id), self.data.year, narrative=False
+                    )
                 self.paragraph(text)
         if len(self.data.concerns) > CONCERNS_SHOWN:
             self.paragraph(f"另有{len(self.data.concerns) - CONCERNS_SHOWN}项，详见系统“总览”页。")
@@ -602,7 +654,8 @@ class _Builder:
                 text += "进度滞后或倒退的任务如下。"
             self.paragraph(text)
             for index, (task, label, lead) in enumerate(behind, 1):
-                self.paragraph(f"{index}. {task.label} {task.title}（{label}，牵头单位：{lead or '未明确'}）。")
+                said = progress_text(self.data.notes_for(task.pk), self.data.year)
+                self.paragraph(f"{index}. {task.label} {task.title}（{label}，牵头单位：{lead or '未明确'}）。{said}")
 
     def notes(self) -> None:
         data = self.data

@@ -14,6 +14,7 @@ from planning.models import Plan
 class ReportKind(models.TextChoices):
     ANNUAL = "annual", _("年度监测报告")
     MIDTERM = "midterm", _("中期评估报告")
+    FINAL = "final", _("终期评估报告")
 
 
 class ReportState(models.TextChoices):
@@ -28,7 +29,7 @@ def report_upload_to(instance: models.Model, filename: str) -> str:
 
 
 class Report(models.Model):
-    """A generated .docx evaluation report (年度监测报告 / 中期评估报告)."""
+    """A generated .docx evaluation report (年度监测报告 / 中期评估报告 / 终期评估报告)."""
 
     plan = models.ForeignKey(Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+")
     year = models.PositiveSmallIntegerField(_("截至年度"))

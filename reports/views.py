@@ -48,6 +48,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
         "year": year,
         "all_years": list(plan.years),
         "kinds": ReportKind.choices,
+        "midpoint_year": services.midpoint_year(plan),
         "reports": Report.objects.select_related("plan", "requested_by")[:30],
     }
     return render(request, "reports/reports.html", context)
