@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from indicators.models import Attribute, Indicator, IndicatorValue
-from planning.models import EntryStatus, Plan
+from planning.models import EntryStatus, Plan, PlanState
 from regions.models import Region, RegionKind
 
 SYNTHETIC_PREFIX = "synthetic"
@@ -89,6 +89,7 @@ def generate(*, regions: int, indicators: int, years: int, seed: int = 2025) -> 
             source_document="manage.py generate_scale",
             region=root,
             note="由 generate_scale 生成，仅用于性能测试，不是规划事实。",
+            state=PlanState.ACTIVE,  # tracked, as a plan in use (a 草稿 takes no entries)
         )
         made = []
         for number in range(1, indicators + 1):

@@ -20,7 +20,8 @@ from django.http import HttpRequest, HttpResponse
 REPLICA = "replica"
 REPLICATED_APPS = frozenset({"regions", "planning", "indicators"})
 READ_ONLY_PATHS = ("/dashboard/", "/api/v1/")
-PRIMARY_ONLY_PATHS = ("/api/v1/auth/",)
+# A person's own notifications: read back right after marking them read, so never from a lagging replica.
+PRIMARY_ONLY_PATHS = ("/api/v1/auth/", "/api/v1/notifications/")
 
 _reading_from_replica: ContextVar[bool] = ContextVar("reading_from_replica", default=False)
 

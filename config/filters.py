@@ -6,6 +6,7 @@ clear 400 (filters) or a 404 (paths) instead of a database error.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import django_filters
@@ -40,6 +41,20 @@ def parse_id(raw: Any) -> int | None:
 def parse_year(raw: Any) -> int | None:
     """A four-digit year from a query string or form, or None."""
     return parse_digits(raw, max_digits=4)
+
+
+SEARCH_MAX_CHARS = 50
+
+
+def parse_search(raw: Any, *, field: str = "q") -> str:
+    """A page's search box (`?q=`): runs of spaces made one; too long or with control characters → a Chinese
+    ValidationError (a 400 through config.views.request_choices), never a database error."""
+    text = " ".join(str(raw or "").split())
+    if len(text) > SEARCH_MAX_CHARS:
+        raise DjangoValidationError({field: [f"搜索词不能超过 {SEARCH_MAX_CHARS} 个字。"]})
+    if any(unicodedata.category(char).startswith("C") for char in text):
+        raise DjangoValidationError({field: ["搜索词含有无法识别的字符。"]})
+    return text
 
 
 class IdModelChoiceField(forms.ModelChoiceField):

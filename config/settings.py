@@ -306,6 +306,10 @@ SPECTACULAR_SETTINGS = {
         "AssessmentStatusEnum": "planning.models.AssessmentStatus",
         "EntryStatusEnum": "planning.models.EntryStatus",
         "DisplayStatusEnum": "planning.assessment.DISPLAY_STATUSES",
+        # Flags and notifications both have a `kind`: each choice set keeps its own name.
+        "FlagKindEnum": "indicators.models.FlagKind",
+        "NotificationKindEnum": "planning.models.NotificationKind",
+        "PlanStateEnum": "planning.models.PlanState",
     },
 }
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("indicators/<id:pk>/", views.indicator_detail, name="indicator"),
     path("regions/", views.region_matrix, name="regions"),
     path("tasks/", views.task_board, name="tasks"),
+    path("tasks/<id:pk>/", views.task_detail, name="task"),
     path("units/", views.unit_board, name="units"),
     path("units/<id:pk>/", views.unit_detail, name="unit"),
 ]

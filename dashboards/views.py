@@ -27,18 +27,21 @@ from config.filters import parse_id
 from config.views import request_choices
 from indicators.charts import trajectory_chart
 from indicators.filtersets import IndicatorFilterSet, IndicatorStatusFilterSet
-from indicators.models import Attribute, FlagKind, FlagState, Indicator
+from indicators.models import Attribute, FlagKind, Indicator
 from indicators.selectors import (
+    flags_in_order,
     flags_visible_to,
     in_display_order,
-    in_region,
     indicator_values_visible_to,
     indicators_visible_to,
     indicators_with_assessment,
+    open_flags,
     recompute_pending_count,
     recompute_pending_regions,
     status_card,
     statuses_visible_to,
+    target_adjustments_of,
+    target_text,
 )
 from planning.assessment import DISPLAY_LABELS, DISPLAY_RANK, DISPLAY_STATUSES, display_status
 from planning.models import Plan, Responsibility, ResponsibilityRole, TaskStatus, Unit
@@ -55,7 +58,7 @@ from published.models import PublishedFigure
 from published.selectors import adoptable_ids, figures_for_indicator
 from regions.models import Region
 
-from .selectors import status_summary
+from .selectors import status_summary, task_page
 
 FILTER_KEYS = ["plan", "year", "region", "attribute", "status", "unit"]
 # A city has a dozen regions; a province or the country thousands. Pages that list regions show them a page at a
@@ -63,7 +66,9 @@ FILTER_KEYS = ["plan", "year", "region", "attribute", "status", "unit"]
 MATRIX_REGIONS_PER_PAGE = 20
 DETAIL_REGIONS_PER_PAGE = 100
 RANKING_SHOWN = 30  # the top and the bottom of a ranking longer than twice this
-FLAGS_SHOWN = 30  # the overview's list of open lag flags; the rest are on the flag list
+FLAGS_PER_PAGE = 30  # the overview's list of open flags, a page at a time
+UNIT_FLAGS_PER_PAGE = 50  # each list of a unit's open flags
+FLAG_HISTORY_SHOWN = 20  # an indicator page's flags of its region, open first; the page says how many in all
 
 
 def region_page(request: HttpRequest, regions: list[RegionChoice], per_page: int) -> Page:
@@ -213,19 +218,27 @@ def overview(request: HttpRequest) -> HttpResponse:
     board = dashboard_filters(request)
     indicators = board_indicators(request, board)
     cards = [status_card(i, AnnotatedAssessment.of(i)) for i in indicators]
-    summary = status_summary(request.user, board.plan, board.year, board.region, assessed=indicators)
+    # The warning list follows the board's region and unit (chosen_region: out of view → 404) and its own `kind`;
+    # an unknown kind is ignored, as the board's other display filters are.
+    kind = request.GET.get("kind", "")
+    flag_filters = {"kind": kind if kind in FlagKind.values else "", "unit": board.unit.pk if board.unit else ""}
+    summary = status_summary(
+        request.user, board.plan, board.year, board.region, assessed=indicators, flag_filters=flag_filters
+    )
     if board.status:
         cards = [c for c in cards if c.display == board.status]
-    flags = summary.lag_flags
+    flags = summary.flags
+    flag_page = Paginator(flags.flags, FLAGS_PER_PAGE).get_page(parse_id(request.GET.get("page")) or 1)
     context = {
         **base_context(board, "overview"),
         "cards": cards,
         "counts": summary.indicator_counts,
         "task_counts": summary.task_counts,
         "charts": {"indicators": _chart_counts(summary.indicator_counts), "tasks": _chart_counts(summary.task_counts)},
-        "flags": in_display_order(flags[:FLAGS_SHOWN]),
-        "flag_total": flags.count(),
-        "overdue_total": summary.overdue_flags.count(),
+        "flag_list": flags,
+        "flag_page": flag_page,
+        "flags": in_display_order(flag_page.object_list),
+        "other_kind": FlagKind.OVERDUE if flags.kind == FlagKind.LAG else FlagKind.LAG,
         "recompute_pending": recompute_pending_count(request.user, board.plan, board.region),
     }
     return render(request, "dashboards/overview.html", context)
@@ -255,9 +268,10 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("year")
     )
     approved = {e.year: e.approved_value for e in entries if e.approved_value is not None}
-    flags = list(
-        flags_visible_to(request.user).filter(indicator=indicator, region=board.region).order_by("-raised_at")[:20]
-    )
+    # The series' flags, open ones first; a long history says how many it leaves out.
+    flag_history = flags_visible_to(request.user).filter(indicator=indicator, region=board.region)
+    flags = list(flag_history.order_by("state", "-raised_at", "-pk")[:FLAG_HISTORY_SHOWN])
+    flag_total = len(flags) if len(flags) < FLAG_HISTORY_SHOWN else flag_history.count()
     # 公开报道: Leshan's and the peers' published figures for this indicator; a separate series, never a status.
     figures = figures_for_indicator(request.user, indicator)
     chart = trajectory_chart(
@@ -268,6 +282,7 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
         forecast_from=region_row,
     )
     chart["series"].extend(published_series(chart["years"], figures, board.region))
+    adjustments = target_adjustments_of([indicator.pk]).get(indicator.pk, [])
     context = {
         **base_context(board, "indicator"),
         "indicator": indicator,
@@ -283,8 +298,11 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "entries": entries,
         "flags": flags,
+        "flag_total": flag_total,
         "chart": chart,
         "recompute_pending": recompute_pending_regions(request.user, indicator),
+        # 规划调整: the original and the adjusted target, as the reports state them.
+        "target_adjusted": target_text(indicator, adjustments) if adjustments else "",
         "figures": figures,
         "adoptable": adoptable_ids(request.user, figures),
     }
@@ -457,6 +475,7 @@ def task_board(request: HttpRequest) -> HttpResponse:
         groups[task.initiative.group_title][task.initiative].append(item)
     context = {
         **base_context(board, "tasks"),
+        "attribute_label": "",  # not a task filter: the printed caption leaves it out too
         "groups": [(title, list(initiatives.items())) for title, initiatives in groups.items()],
         "counts": [(key, label, counts.get(key, 0)) for key, label in DISPLAY_STATUSES],
         "chart": _chart_counts([(key, label, counts.get(key, 0)) for key, label in DISPLAY_STATUSES]),
@@ -465,16 +484,35 @@ def task_board(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One task: its text, targets, units, each year's progress in the person's scope, status history, flags."""
+    with request_choices():  # the board's year, when the link came from it; outside the plan a 400
+        page = task_page(request.user, pk, request.GET.get("year"))
+    return render(request, "dashboards/task_detail.html", {"page": page, "task": page.task})
+
+
+@login_required
 def unit_board(request: HttpRequest) -> HttpResponse:
     board = dashboard_filters(request)
     plan = board.plan
     task_status: defaultdict[int, Counter[str]] = defaultdict(Counter)
     co_tasks: Counter[int] = Counter()
-    for unit_id, role, status, latest_year in TaskStatus.objects.filter(
-        task__in=tasks_visible_to(request.user).filter(plan=plan), as_of_year=board.year, target__isnull=True
-    ).values_list("task__responsibilities__unit", "task__responsibilities__role", "status", "latest_year"):
+    # From the units' tasks (as the unit's page lists them), not from the stored rows: a task never computed is
+    # counted too, as 未填报.
+    visible_tasks = tasks_visible_to(request.user).filter(plan=plan)
+    stored = {
+        task_id: (status, latest_year)
+        for task_id, status, latest_year in TaskStatus.objects.filter(
+            task__in=visible_tasks, as_of_year=board.year, target__isnull=True
+        ).values_list("task_id", "status", "latest_year")
+    }
+    for unit_id, role, task_id in Responsibility.objects.filter(task__in=visible_tasks).values_list(
+        "unit_id", "role", "task_id"
+    ):
         if role == ResponsibilityRole.LEAD:
-            task_status[unit_id][display_status(status, latest_year, plan.period_end_year)] += 1
+            status, latest_year = stored.get(task_id, (None, None))
+            display = display_status(status, latest_year, plan.period_end_year) if status else "no_data"
+            task_status[unit_id][display] += 1
         else:
             co_tasks[unit_id] += 1
     indicator_status: defaultdict[int | None, Counter[str]] = defaultdict(Counter)
@@ -483,12 +521,10 @@ def unit_board(request: HttpRequest) -> HttpResponse:
         indicator_status[indicator.lead_unit_id][
             display_status(row.status, row.latest_year, indicator.target_year)
         ] += 1
+    # The same open flags the unit's page lists (open_flags), counted per unit and kind.
     flag_counts: defaultdict[int, Counter[str]] = defaultdict(Counter)
     for unit_id, kind, n in (
-        flags_visible_to(request.user)
-        .filter(in_region(board.region, plan), plan=plan, state=FlagState.OPEN)
-        .values_list("lead_unit", "kind")
-        .annotate(n=Count("id"))
+        open_flags(request.user, plan, board.region).order_by().values_list("lead_unit", "kind").annotate(n=Count("id"))
     ):
         flag_counts[unit_id][kind] = n
     involved = set(task_status) | set(co_tasks) | set(indicator_status) | set(flag_counts)
@@ -549,18 +585,22 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for indicator in board_indicators(request, board)
         if indicator.lead_unit_id == unit.pk
     ]
-    flags = list(
-        flags_visible_to(request.user)
-        .filter(in_region(board.region, plan), plan=plan, state=FlagState.OPEN, lead_unit=unit)
-        .select_related("indicator", "task", "region")
-        .order_by("kind", "-is_binding", "year")[:200]
-    )
+    # The flags the units page counts on this unit's card (open_flags), each kind a page at a time.
+    unit_flags = open_flags(request.user, plan, board.region).filter(lead_unit=unit)
+    flag_pages = {
+        kind: Paginator(flags_in_order(unit_flags.filter(kind=kind)), UNIT_FLAGS_PER_PAGE).get_page(
+            parse_id(request.GET.get(f"{kind}_page")) or 1
+        )
+        for kind in (FlagKind.LAG, FlagKind.OVERDUE)
+    }
     context = {
         **base_context(board, "units"),
         "unit": unit,
         "task_rows": task_rows,
         "indicator_rows": indicator_rows,
-        "lag_flags": [f for f in flags if f.kind == FlagKind.LAG],
-        "overdue_flags": [f for f in flags if f.kind == FlagKind.OVERDUE],
+        "lag_page": flag_pages[FlagKind.LAG],
+        "lag_flags": in_display_order(flag_pages[FlagKind.LAG].object_list),
+        "overdue_page": flag_pages[FlagKind.OVERDUE],
+        "overdue_flags": in_display_order(flag_pages[FlagKind.OVERDUE].object_list),
     }
     return render(request, "dashboards/unit_detail.html", context)

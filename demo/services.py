@@ -1,7 +1,7 @@
 """The demo dataset: generated progress for 2021-2024 so a first-time user sees a living dashboard.
 
 Everything here is generated, marked `is_demo`, sourced as 演示数据, shown under a banner on every page, and
-removed with `manage.py remove_demo`. Tests never load it as truth. The seeds report no indicator value for
+removed by an administrator (后台 → 删除演示数据) or with `manage.py remove_demo`. Tests never load it as truth. The seeds report no indicator value for
 2021-2024 (000_f27e5a5d96fe759c.txt gives 2020 figures, the plan's own baseline year), so nothing real is
 replaced by a generated number.
 
@@ -19,9 +19,12 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from indicators.flags import sync_overdue_flags
 from indicators.models import Indicator, IndicatorValue
 from indicators.selectors import demo_present
+from indicators.services import status_recompute_all
 from planning.models import EntryStatus, Plan, TargetKind, Task, TaskProgress, TaskTargetValue
+from planning.workflow import Channel
 
 DEMO_YEARS = range(2021, 2025)
 DEMO_SOURCE = "演示数据（系统生成，非真实统计）"
@@ -197,8 +200,22 @@ def demo_load(*, seed: int = 14) -> DemoResult:
     return DemoResult(values=len(values), progress=progress_count)
 
 
-def demo_remove() -> DemoResult:
-    """Delete every demo row (and nothing else)."""
+def demo_years() -> str:
+    """The years the generated data covers, as the banner says them: "2021—2024"."""
+    return f"{DEMO_YEARS[0]}—{DEMO_YEARS[-1]}"
+
+
+def demo_counts() -> DemoResult:
+    """How many demo rows there are (what removing them would delete)."""
+    return DemoResult(
+        values=IndicatorValue.objects.filter(is_demo=True).count(),
+        progress=TaskProgress.objects.filter(is_demo=True).count(),
+    )
+
+
+def demo_remove(*, user: User | None = None, channel: str = Channel.SYSTEM) -> DemoResult:
+    """Delete every demo row (and nothing else); the history rows the deletions write say who and how."""
+    started = timezone.now()
     with transaction.atomic():
         values = IndicatorValue.objects.filter(is_demo=True)
         progress = TaskProgress.objects.filter(is_demo=True)
@@ -206,4 +223,28 @@ def demo_remove() -> DemoResult:
         TaskTargetValue.objects.filter(progress__is_demo=True).delete()
         progress.delete()
         values.delete()
+        # Deleting through a queryset leaves no place to name the person, so the rows it wrote are tagged after.
+        reason = f"{Channel(channel).label}：删除演示数据"
+        removed = TaskProgress.history.filter(history_type="-", is_demo=True, history_date__gte=started)
+        for history in (
+            IndicatorValue.history.filter(history_type="-", is_demo=True, history_date__gte=started),
+            TaskTargetValue.history.filter(
+                history_type="-", history_date__gte=started, progress_id__in=removed.values("id")
+            ),
+            removed,
+        ):
+            tags: dict[str, object] = {"history_change_reason": reason}
+            if user is not None:
+                tags["history_user"] = user
+            history.filter(history_change_reason__isnull=True).update(**tags)
     return counts
+
+
+def demo_clear(*, user: User | None = None, channel: str = Channel.SYSTEM) -> DemoResult:
+    """Remove the demo data and recompute what it fed (statuses, lag and overdue flags): what 删除演示数据 in the
+    admin and `manage.py remove_demo` do."""
+    result = demo_remove(user=user, channel=channel)
+    if result.values or result.progress:
+        status_recompute_all()
+        sync_overdue_flags()
+    return result

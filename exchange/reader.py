@@ -374,6 +374,9 @@ def _task_values(targets: list[Any], amounts: dict[int, Any], percent: Any, pass
     return "；".join(parts)
 
 
+TASK_TEXT_LABELS = {"narrative": "工作进展", "problems": "存在问题", "next_steps": "下步打算"}
+
+
 def _task_detail(task: Task, action: str, entry: Any, cleaned: dict[str, Any]) -> str:
     targets = task.quantity_targets
     new = _task_values(targets, cleaned["amounts"], cleaned["percent"], cleaned["passed"])
@@ -387,12 +390,13 @@ def _task_detail(task: Task, action: str, entry: Any, cleaned: dict[str, Any]) -
     old_amounts = {a.target_id: a.amount for a in entry.amounts.all()}
     old = _task_values(targets, old_amounts, entry.percent, entry.passed) or "（无）"
     shown = new if old == new else f"{old} → {new}"
-    return shown + ("（工作进展已修改）" if entry.narrative != cleaned["narrative"] else "")
+    texts = [label for key, label in TASK_TEXT_LABELS.items() if getattr(entry, key) != cleaned[key]]
+    return shown + (f"（{'、'.join(texts)}已修改）" if texts else "")
 
 
 def _read_tasks(sheet: Any, user: User, result: ImportPlan) -> None:
     name = sheet.title
-    keys_of = ["percent", "passed", "narrative", *[f"amount{i}" for i in range(MAX_TARGETS)]]
+    keys_of = ["percent", "passed", "narrative", "problems", "next_steps", *[f"amount{i}" for i in range(MAX_TARGETS)]]
     rows = [(n, r) for n, r in _rows(sheet, TASK_COLUMNS, result.errors) if any(r[k] for k in keys_of)]
     if not rows:
         return
@@ -415,12 +419,16 @@ def _read_tasks(sheet: Any, user: User, result: ImportPlan) -> None:
         passed_raw = {"是": True, "否": False}.get(row["passed"], row["passed"] or None)
         data = TaskProgressInput(
             narrative=row["narrative"],
+            problems=row["problems"],
+            next_steps=row["next_steps"],
             percent=row["percent"] or None,
             passed=passed_raw,
             amounts={t.pk: row[f"amount{i}"] for i, t in enumerate(targets)},
         )
         mapping = {
             "narrative": "工作进展",
+            "problems": "存在问题（选填）",
+            "next_steps": "下步打算（选填）",
             "percent": "完成百分比（定性任务）",
             "passed": "是否通过（区域达标）",
             "region": "区域",

@@ -55,10 +55,21 @@ TASK_COLUMNS = [
     ("完成百分比（定性任务）", "percent", 12, True),
     ("是否通过（区域达标）", "passed", 12, True),
     ("工作进展", "narrative", 48, True),
+    ("存在问题（选填）", "problems", 36, True),
+    ("下步打算（选填）", "next_steps", 36, True),
 ]
+# The task sheet's text columns: checked against their model fields' limits, wrapped, and always editable.
+TASK_TEXTS = ("narrative", "problems", "next_steps")
 
 
-TEXT_LABELS = {"source": "数据来源", "note": "说明", "outlier_note": "异常值确认说明", "narrative": "工作进展"}
+TEXT_LABELS = {
+    "source": "数据来源",
+    "note": "说明",
+    "outlier_note": "异常值确认说明",
+    "narrative": "工作进展",
+    "problems": "存在问题",
+    "next_steps": "下步打算",
+}
 
 
 def _length_checks(sheet: Any, columns: list[Any], model: Any, keys: tuple[str, ...], last_row: int) -> None:
@@ -263,6 +274,8 @@ def _task_sheet(
                 "percent": number(editable_entry.percent) if editable_entry else None,
                 "passed": {True: "是", False: "否"}.get(editable_entry.passed, "") if editable_entry else "",  # type: ignore[arg-type]
                 "narrative": editable_entry.narrative if editable_entry else "",
+                "problems": editable_entry.problems if editable_entry else "",
+                "next_steps": editable_entry.next_steps if editable_entry else "",
             }
             for i in range(MAX_TARGETS):
                 values[f"amount{i}"] = number(amounts.get(targets[i].pk)) if i < len(targets) else None
@@ -272,17 +285,17 @@ def _task_sheet(
                     (key.startswith("amount") and int(key[-1]) < len(targets))
                     or (key == "percent" and task.is_qualitative)
                     or (key == "passed" and milestone is not None)
-                    or key == "narrative"
+                    or key in TASK_TEXTS
                 )
                 if usable:
                     cell.protection = Protection(locked=False)
                     cell.fill = editable_fill
-                if key in ("targets", "narrative", "task"):
+                if key in ("targets", "task", *TASK_TEXTS):
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
                 if key == "passed" and milestone is not None:
                     passed_validation.add(cell.coordinate)
             row += 1
-    _length_checks(sheet, TASK_COLUMNS, TaskProgress, ("narrative",), row - 1)
+    _length_checks(sheet, TASK_COLUMNS, TaskProgress, TASK_TEXTS, row - 1)
     _finish(sheet, TASK_COLUMNS)
     sheet.protection.sheet = True
     sheet.protection.formatColumns = False
@@ -290,7 +303,7 @@ def _task_sheet(
 
 
 # Columns of long text wrap at these widths; the others fit their longest text.
-WRAPPED_WIDTHS = {"indicator": 40, "task": 40, "targets": 50, "narrative": 50}
+WRAPPED_WIDTHS = {"indicator": 40, "task": 40, "targets": 50, "narrative": 50, "problems": 40, "next_steps": 40}
 
 
 def _finish(sheet: Any, columns: list[tuple[str, str, int, bool]]) -> None:
@@ -319,7 +332,7 @@ def _help_sheet(workbook: Any, *, plan: Plan, year: int) -> None:
         ("二、本年数值与上年已审核值相比，变动超过规划期基期到目标的全部差距时，必须填写“异常值确认说明”。", False),
         (
             "三、“任务填报”表：量化任务按①②③……填写各项目标的本年完成量（只填本年新增，累计由系统计算）；定性任务填写完成百分比（0—100）；"
-            "区域达标任务选择“是/否”已通过验收或评估；每行都要填写“工作进展”。",
+            "区域达标任务选择“是/否”已通过验收或评估；每行都要填写“工作进展”，“存在问题”和“下步打算”选填。",
             False,
         ),
         ("四、留空的行不会导入。已提交审核或已通过的填报不能通过导入修改（需在系统中撤回或发起更正）。", False),

@@ -1,14 +1,98 @@
 from decimal import Decimal
+from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Indicator
+from .models import Indicator, TargetAdjustment
+from .services import indicator_target_adjust, indicator_target_adjustment_clean, indicator_target_adjustment_remove
+
+
+class TargetAdjustmentInline(admin.TabularInline):
+    """The indicator's 规划调整, read-only here: they are added on their own page, through the service."""
+
+    model = TargetAdjustment
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = ["effective_year", "original_value", "adjusted_value", "reason", "document", "created_by", "created_at"]
+    readonly_fields = [
+        "effective_year",
+        "original_value",
+        "adjusted_value",
+        "reason",
+        "document",
+        "created_by",
+        "created_at",
+    ]
+
+
+class TargetAdjustmentForm(forms.ModelForm):
+    class Meta:
+        model = TargetAdjustment
+        fields = ["indicator", "effective_year", "adjusted_value", "reason", "document"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        indicator = cleaned.get("indicator")
+        if indicator is not None and not self.errors:
+            try:
+                cleaned.update(
+                    indicator_target_adjustment_clean(
+                        indicator=indicator,
+                        adjusted_value=self.data.get("adjusted_value", ""),
+                        effective_year=cleaned.get("effective_year"),
+                        reason=cleaned.get("reason", ""),
+                        document=cleaned.get("document", ""),
+                    )
+                )
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    self.add_error(None if field not in self.fields else field, messages)
+        return cleaned
+
+    def validate_unique(self) -> None:
+        """A second adjustment for the same year replaces the first (the service; the history keeps both)."""
+
+
+@admin.register(TargetAdjustment)
+class TargetAdjustmentAdmin(SimpleHistoryAdmin):
+    """规划调整: saving and deleting go through indicators.services (administrators only, recompute requested)."""
+
+    form = TargetAdjustmentForm
+    list_display = ["indicator", "effective_year", "original_value", "adjusted_value", "document", "created_by"]
+    list_filter = ["indicator__plan", "effective_year"]
+    list_select_related = ["indicator", "created_by"]
+    search_fields = ["indicator__name", "reason", "document"]
+    autocomplete_fields = ["indicator"]
+
+    def save_model(self, request: HttpRequest, obj: TargetAdjustment, form: Any, change: bool) -> None:
+        saved = indicator_target_adjust(
+            indicator=form.cleaned_data["indicator"],
+            adjusted_value=form.cleaned_data["adjusted_value"],
+            effective_year=form.cleaned_data["effective_year"],
+            reason=form.cleaned_data["reason"],
+            document=form.cleaned_data["document"],
+            user=request.user,  # type: ignore[arg-type]
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: TargetAdjustment) -> None:
+        indicator_target_adjustment_remove(adjustment=obj, user=request.user)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[TargetAdjustment]) -> None:
+        for adjustment in queryset:
+            self.delete_model(request, adjustment)
 
 
 @admin.register(Indicator)
 class IndicatorAdmin(SimpleHistoryAdmin):
+    inlines = [TargetAdjustmentInline]
     list_display = [
         "number",
         "name",

@@ -7,10 +7,16 @@ class IndicatorsConfig(AppConfig):
     verbose_name = _("主要指标")
 
     def ready(self) -> None:
+        from planning.entries import TRANSITION_LISTENERS
         from planning.status import TASK_STATUS_LISTENERS
 
-        from .flags import sync_task_lag_flags
+        from .flags import overdue_on_transition, sync_task_lag_flags, warn_lead_units
 
-        # planning may not import upward; the indicators app keeps the task flags in step instead.
-        if sync_task_lag_flags not in TASK_STATUS_LISTENERS:
-            TASK_STATUS_LISTENERS.append(sync_task_lag_flags)
+        # planning may not import upward; the indicators app keeps the task flags in step instead, and then tells
+        # the lead units of any new one at once (held while a full recompute runs; it tells them at its end).
+        for listener in (sync_task_lag_flags, warn_lead_units):
+            if listener not in TASK_STATUS_LISTENERS:
+                TASK_STATUS_LISTENERS.append(listener)
+        # Overdue flags follow every submit, withdraw, return, approve and reopen at once, in its transaction.
+        if overdue_on_transition not in TRANSITION_LISTENERS:
+            TRANSITION_LISTENERS.append(overdue_on_transition)

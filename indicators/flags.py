@@ -2,7 +2,8 @@
 
 A lag flag is raised when a 约束性 indicator is 需加快 or worse, when any item is 滞后 or 倒退, or when the
 forecast misses the target; it is resolved when none of that holds any more. An overdue flag is raised for an
-item with no submitted or approved entry after its year's deadline. Flags keep their history; at most one
+item with no submitted or approved entry after its year's deadline; every transition of an entry re-syncs its own
+item's flag in the same transaction (overdue_on_transition), and the nightly run only catches up. Flags keep their history; at most one
 flag per subject is open (a database constraint). Syncing is set-based: read the flagged subjects, then create
 the new flags and resolve the old ones in bulk.
 """
@@ -11,16 +12,17 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from config.caching import status_changed
@@ -28,15 +30,18 @@ from planning.assessment import LABELS
 from planning.models import (
     AssessmentStatus,
     EntryStatus,
-    Notification,
+    NotificationKind,
     Plan,
     Responsibility,
     ResponsibilityRole,
+    ReviewedEntry,
+    Task,
     TaskProgress,
     TaskStatus,
     Unit,
 )
-from planning.selectors import deadline_for
+from planning.notifications import emails_wanted, notify
+from planning.selectors import AnyUser, deadline_for, user_scope
 from planning.templatetags.plan_tags import forecast, percent
 
 from .models import Attribute, Flag, FlagKind, FlagState, Indicator, IndicatorStatus, IndicatorValue
@@ -215,70 +220,171 @@ def sync_task_lag_flags(task_ids: list[int], now: datetime.datetime | None = Non
 
 # --- overdue flags ---------------------------------------------------------------------------------
 
+# The one definition of "reported", for every kind of entry, in the database and in Python: submitted or approved,
+# or holding an approved value (a correction under way keeps the earlier approval in force).
+REPORTED_STATUSES = (EntryStatus.SUBMITTED, EntryStatus.APPROVED)
+REPORTED = Q(status__in=REPORTED_STATUSES) | Q(approved_at__isnull=False)
+
+
+def is_reported(entry: ReviewedEntry | None) -> bool:
+    """The Python twin of REPORTED (我的填报 marks the same items overdue as the flags do)."""
+    return entry is not None and (entry.status in REPORTED_STATUSES or entry.has_approved_value)
+
+
+def overdue_years(plan: Plan, today: datetime.date, years: Iterable[int] | None = None) -> list[int]:
+    """The plan's years (or those of `years` in the plan) whose deadline has passed."""
+    wanted = plan.years if years is None else [y for y in years if y in plan.years]
+    return [y for y in wanted if deadline_for(plan, y) < today]
+
+
+def indicator_overdue_key(indicator_id: int, region_id: int, year: int) -> str:
+    return f"overdue:indicator:{indicator_id}:region:{region_id}:year:{year}"
+
+
+def task_overdue_key(task_id: int, region_id: int | None, year: int) -> str:
+    return f"overdue:task:{task_id}:region:{region_id or 0}:year:{year}"
+
 
 def sync_overdue_flags(*, today: datetime.date | None = None, now: datetime.datetime | None = None) -> FlagSyncResult:
-    """Items with no submitted or approved entry after their year's deadline."""
+    """Every item with no reported entry after its year's deadline (the nightly catch-up; transitions keep the
+    flags of their own item in step at once, sync_overdue_subject)."""
     today = today or timezone.localdate()
     now = now or timezone.now()
-    reported = [EntryStatus.SUBMITTED, EntryStatus.APPROVED]
     wanted: dict[str, dict[str, Any]] = {}
     for plan in Plan.objects.exclude(region__isnull=True):
-        due_years = [y for y in plan.years if deadline_for(plan, y) < today]
-        if not due_years:
-            continue
-        regions = list(plan.area_regions().values_list("pk", flat=True))
-        indicators = list(Indicator.objects.filter(plan=plan).values_list("pk", "lead_unit_id", "attribute"))
-        done = set(
-            IndicatorValue.objects.filter(indicator__plan=plan, year__in=due_years)
-            .filter(Q(status__in=reported) | Q(approved_value__isnull=False))
-            .values_list("indicator_id", "region_id", "year")
-        )
-        for year in due_years:
-            for indicator_id, unit_id, attribute in indicators:
-                for region_id in regions:
-                    if (indicator_id, region_id, year) in done:
-                        continue
-                    wanted[f"overdue:indicator:{indicator_id}:region:{region_id}:year:{year}"] = {
-                        "plan_id": plan.pk,
-                        "indicator_id": indicator_id,
-                        "region_id": region_id,
-                        "year": year,
-                        "lead_unit_id": unit_id,
-                        "is_binding": attribute == Attribute.BINDING,
-                        "status": "",
-                        "reason": f"{year}年度数据逾期未报（截止 {deadline_for(plan, year):%Y-%m-%d}）",
-                    }
-        _overdue_tasks(plan, due_years, reported, wanted)
+        due_years = overdue_years(plan, today)
+        if due_years:
+            _overdue_indicators(plan, due_years, wanted)
+            _overdue_tasks(plan, due_years, wanted)
     open_flags = Flag.objects.filter(state=FlagState.OPEN, kind=FlagKind.OVERDUE)
     return _sync(FlagKind.OVERDUE, wanted, open_flags, now)
 
 
-def _overdue_tasks(plan: Plan, due_years: list[int], reported: list[Any], wanted: dict[str, dict[str, Any]]) -> None:
-    tasks = list(plan.tasks.prefetch_related("targets__regions"))
-    leads = dict(
-        Responsibility.objects.filter(task__plan=plan, role=ResponsibilityRole.LEAD).values_list("task_id", "unit_id")
-    )
-    done = set(
-        TaskProgress.objects.filter(task__plan=plan, year__in=due_years)
-        .filter(Q(status__in=reported) | Q(approved_at__isnull=False))
-        .values_list("task_id", "region_id", "year")
-    )
+def sync_overdue_subject(
+    *,
+    indicator: Indicator | None = None,
+    task: Task | None = None,
+    region_id: int | None,
+    year: int,
+    today: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> FlagSyncResult:
+    """The overdue flag of one indicator × region × year (or task × region × year), by the nightly's definition."""
+    today = today or timezone.localdate()
+    now = now or timezone.now()
+    wanted: dict[str, dict[str, Any]] = {}
+    if indicator is not None:
+        plan = indicator.plan
+        key = indicator_overdue_key(indicator.pk, region_id or 0, year)
+        due_years = overdue_years(plan, today, [year])
+        if due_years and plan.region_id is not None:
+            _overdue_indicators(plan, due_years, wanted, indicator_id=indicator.pk, region_id=region_id)
+    elif task is not None:
+        plan = task.plan
+        key = task_overdue_key(task.pk, region_id, year)
+        due_years = overdue_years(plan, today, [year])
+        if due_years and plan.region_id is not None:
+            _overdue_tasks(plan, due_years, wanted, task_id=task.pk, region_id=region_id)
+    else:
+        raise ValueError("an indicator or a task")
+    wanted = {k: v for k, v in wanted.items() if k == key}
+
+    def sync() -> FlagSyncResult:
+        open_flags = Flag.objects.filter(state=FlagState.OPEN, kind=FlagKind.OVERDUE, key=key)
+        return _sync(FlagKind.OVERDUE, wanted, open_flags, now)
+
+    try:
+        return sync()
+    except IntegrityError:
+        # The nightly run raised the same flag between our read and our insert (one open flag per key): read again.
+        return sync()
+
+
+def _overdue_indicators(
+    plan: Plan,
+    due_years: list[int],
+    wanted: dict[str, dict[str, Any]],
+    *,
+    indicator_id: int | None = None,
+    region_id: int | None = None,
+) -> None:
+    regions = plan.area_regions()
+    indicators = Indicator.objects.filter(plan=plan)
+    values = IndicatorValue.objects.filter(indicator__plan=plan, year__in=due_years)
+    if indicator_id is not None:
+        indicators = indicators.filter(pk=indicator_id)
+        values = values.filter(indicator_id=indicator_id)
+    if region_id is not None:
+        regions = regions.filter(pk=region_id)
+        values = values.filter(region_id=region_id)
+    region_ids = list(regions.values_list("pk", flat=True))
+    rows = list(indicators.values_list("pk", "lead_unit_id", "attribute"))
+    done = set(values.filter(REPORTED).values_list("indicator_id", "region_id", "year"))
+    deadlines = {year: deadline_for(plan, year) for year in due_years}
+    for year in due_years:
+        for pk, unit_id, attribute in rows:
+            for region in region_ids:
+                if (pk, region, year) in done:
+                    continue
+                wanted[indicator_overdue_key(pk, region, year)] = {
+                    "plan_id": plan.pk,
+                    "indicator_id": pk,
+                    "region_id": region,
+                    "year": year,
+                    "lead_unit_id": unit_id,
+                    "is_binding": attribute == Attribute.BINDING,
+                    "status": "",
+                    "reason": f"{year}年度数据逾期未报（截止 {deadlines[year]:%Y-%m-%d}）",
+                }
+
+
+def _overdue_tasks(
+    plan: Plan,
+    due_years: list[int],
+    wanted: dict[str, dict[str, Any]],
+    *,
+    task_id: int | None = None,
+    region_id: int | None = None,
+) -> None:
+    tasks = plan.tasks.prefetch_related("targets__regions")
+    leads = Responsibility.objects.filter(task__plan=plan, role=ResponsibilityRole.LEAD)
+    progress = TaskProgress.objects.filter(task__plan=plan, year__in=due_years)
+    if task_id is not None:
+        tasks = tasks.filter(pk=task_id)
+        leads = leads.filter(task_id=task_id)
+        progress = progress.filter(task_id=task_id).filter(
+            Q(region_id=region_id) if region_id is not None else Q(region__isnull=True)
+        )
+    lead_of = dict(leads.values_list("task_id", "unit_id"))
+    done = set(progress.filter(REPORTED).values_list("task_id", "region_id", "year"))
+    deadlines = {year: deadline_for(plan, year) for year in due_years}
     for task in tasks:
         milestone = task.milestone_target
         regions: list[int | None] = [r.pk for r in milestone.regions.all()] if milestone else [None]
+        if task_id is not None:
+            regions = [r for r in regions if r == region_id]
         for year in due_years:
-            for region_id in regions:
-                if (task.pk, region_id, year) in done:
+            for region in regions:
+                if (task.pk, region, year) in done:
                     continue
-                wanted[f"overdue:task:{task.pk}:region:{region_id or 0}:year:{year}"] = {
+                wanted[task_overdue_key(task.pk, region, year)] = {
                     "plan_id": plan.pk,
                     "task_id": task.pk,
-                    "region_id": region_id,
+                    "region_id": region,
                     "year": year,
-                    "lead_unit_id": leads.get(task.pk),
+                    "lead_unit_id": lead_of.get(task.pk),
                     "status": "",
-                    "reason": f"{year}年度任务进展逾期未报（截止 {deadline_for(plan, year):%Y-%m-%d}）",
+                    "reason": f"{year}年度任务进展逾期未报（截止 {deadlines[year]:%Y-%m-%d}）",
                 }
+
+
+def overdue_on_transition(kind: Any, entry: Any, action: str, user: Any, comment: str) -> None:
+    """A listener of planning.entries.TRANSITION_LISTENERS: submitting or approving resolves the entry's overdue
+    flag, withdrawing or returning after the deadline raises it again, in the transition's own transaction."""
+    if kind.model is IndicatorValue:
+        sync_overdue_subject(indicator=entry.indicator, region_id=entry.region_id, year=entry.year)
+    elif kind.model is TaskProgress:
+        sync_overdue_subject(task=entry.task, region_id=entry.region_id, year=entry.year)
 
 
 # --- digests -------------------------------------------------------------------------------------------
@@ -302,41 +408,98 @@ class DigestResult:
     flags: int
 
 
-def send_flag_digests(now: datetime.datetime | None = None) -> DigestResult:
-    """One digest per unit of the flags raised since the last one: in-app to each member, one mail per unit.
+def flags_visible_to(user: AnyUser) -> QuerySet[Flag]:
+    """The flags a person may see: those of the units and regions they view (everything for 管理员/领导 of all)."""
+    scope = user_scope(user)
+    if scope.everything:
+        return Flag.objects.all()
+    if not (scope.view_units or scope.view_regions):
+        return Flag.objects.none()
+    condition = Q()
+    if scope.view_units:
+        condition &= Q(lead_unit__in=scope.view_units)
+    if scope.view_regions:
+        condition &= Q(region__in=scope.view_regions)
+    return Flag.objects.filter(condition)
 
-    Flags are claimed with a conditional update first, so a second run at the same time finds nothing to send.
+
+def send_flag_digests(now: datetime.datetime | None = None) -> DigestResult:
+    """Tell each lead unit's people of the flags raised since they last heard, as one 进度预警 notification per
+    person and unit: mailed as each person chose, posted once to the unit's group robot, linking to the overview's
+    warnings of that unit.
+
+    Flags are claimed with a conditional update first, in the transaction that writes the notifications: a second
+    run at the same time finds nothing to send, and a run that fails claims nothing.
     """
     now = now or timezone.now()
-    pending_units = set(
-        Flag.objects.filter(state=FlagState.OPEN, notified_at__isnull=True, lead_unit__isnull=False).values_list(
-            "lead_unit_id", flat=True
+    with transaction.atomic():
+        pending_units = set(
+            Flag.objects.filter(state=FlagState.OPEN, notified_at__isnull=True, lead_unit__isnull=False).values_list(
+                "lead_unit_id", flat=True
+            )
         )
-    )
-    members = unit_members(pending_units)
-    units = list(Unit.objects.filter(pk__in=[u for u in pending_units if members.get(u)]))
-    claimed = Flag.objects.filter(state=FlagState.OPEN, notified_at__isnull=True, lead_unit__in=units).update(
-        notified_at=now
-    )
-    if not claimed:
-        return DigestResult(0, 0, 0, 0)
-    flags_by_unit: dict[int, list[Flag]] = defaultdict(list)
-    for flag in Flag.objects.filter(notified_at=now).select_related("indicator", "task", "region"):
-        flags_by_unit[flag.lead_unit_id].append(flag)  # type: ignore[index]
-    notifications: list[Notification] = []
-    mails = 0
-    for unit in units:
-        flags = flags_by_unit.get(unit.pk, [])
-        if not flags:
-            continue
-        title, body = digest_text(unit, flags)
-        notifications.extend(Notification(user=user, title=title, body=body, unit=unit) for user in members[unit.pk])
-        recipients = sorted({user.email for user in members[unit.pk] if user.email})
-        if recipients:
-            send_mail(title, body, settings.DEFAULT_FROM_EMAIL, recipients)
-            mails += 1
-    Notification.objects.bulk_create(notifications)
-    return DigestResult(units=len(flags_by_unit), notifications=len(notifications), mails=mails, flags=claimed)
+        members = unit_members(pending_units)
+        units = list(Unit.objects.filter(pk__in=[u for u in pending_units if members.get(u)]))
+        claimed = Flag.objects.filter(state=FlagState.OPEN, notified_at__isnull=True, lead_unit__in=units).update(
+            notified_at=now
+        )
+        if not claimed:
+            return DigestResult(0, 0, 0, 0)
+        flags_by_unit: dict[int, list[Flag]] = defaultdict(list)
+        for flag in Flag.objects.filter(notified_at=now).select_related("indicator", "task", "region"):
+            flags_by_unit[flag.lead_unit_id].append(flag)  # type: ignore[index]
+        overview = reverse("dashboards:overview")
+        notifications = mails = 0
+        for unit in units:
+            flags = flags_by_unit.get(unit.pk, [])
+            if not flags:
+                continue
+            # Each person hears only of the flags they may see (a county's people not of another county's items);
+            # people who see the same flags get the same text, and the unit's robot the text of the whole unit.
+            ids = [flag.pk for flag in flags]
+            audiences: dict[frozenset[int], list[User]] = defaultdict(list)
+            for user in members[unit.pk]:
+                seen = frozenset(flags_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+                if seen:
+                    audiences[seen].append(user)
+            whole = frozenset(ids)
+            for seen, people in sorted(audiences.items(), key=lambda item: item[0] != whole):
+                title, body = digest_text(unit, [flag for flag in flags if flag.pk in seen])
+                created = notify(
+                    users=people,
+                    kind=NotificationKind.WARNING,
+                    title=title,
+                    body=body,
+                    link=f"{overview}?unit={unit.pk}",
+                    unit=unit,
+                    webhook=seen == whole,
+                )
+                notifications += len(created)
+                mails += len(emails_wanted([n.user_id for n in created if n.user.email], NotificationKind.WARNING))
+    return DigestResult(units=len(flags_by_unit), notifications=notifications, mails=mails, flags=claimed)
+
+
+# While a full recompute runs, its pieces raise flags that the run tells the units of once, at its end.
+_warnings_held: ContextVar[bool] = ContextVar("warnings_held", default=False)
+
+
+@contextmanager
+def warnings_held() -> Iterator[None]:
+    """Hold the at-once warnings (warn_lead_units) for the duration; the caller sends the digests afterwards."""
+    token = _warnings_held.set(True)
+    try:
+        yield
+    finally:
+        _warnings_held.reset(token)
+
+
+def warn_lead_units(*_: object) -> DigestResult | None:
+    """Right after a series' or a task's lag flags are synced on commit, a new 滞后/倒退/约束性 warning reaches its
+    lead unit at once, not the next night. A listener of planning.status.TASK_STATUS_LISTENERS (after the flags'
+    sync); status_recompute_series calls it. Cheap when nothing is new: one query."""
+    if _warnings_held.get():
+        return None
+    return send_flag_digests()
 
 
 def digest_text(unit: Unit, flags: list[Flag]) -> tuple[str, str]:
@@ -359,5 +522,5 @@ def digest_text(unit: Unit, flags: list[Flag]) -> tuple[str, str]:
             by_year[flag.year] += 1
         lines.extend(f"  · {year}年度：{count} 项未提交" for year, count in sorted(by_year.items()))
         lines.append("")
-    lines.append("请登录乐山教育规划目标跟踪系统处理。此邮件由系统自动发送。")
+    lines.append("请登录乐山教育规划目标跟踪系统查看并处理。")
     return title, "\n".join(lines)

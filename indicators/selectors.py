@@ -10,7 +10,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from planning.assessment import DISPLAY_LABELS, display_status, expected_value
 from planning.models import EntryStatus, PendingTaskRecompute, Plan, Role, TaskProgress
@@ -26,9 +27,11 @@ from planning.selectors import (
     user_scope,
     with_assessment,
 )
+from planning.templatetags.plan_tags import plain
 from planning.workflow import exclude_own
 from regions.models import Region
 
+from .flags import flags_visible_to, is_reported
 from .models import (
     Flag,
     FlagKind,
@@ -37,7 +40,9 @@ from .models import (
     IndicatorRegionTarget,
     IndicatorStatus,
     IndicatorValue,
+    IndicatorValueEvidence,
     PendingSeriesRecompute,
+    TargetAdjustment,
 )
 
 
@@ -83,6 +88,21 @@ def indicator_values_review_scope(user: AnyUser) -> QuerySet[IndicatorValue]:
 def indicator_values_reviewable_by(user: AnyUser) -> QuerySet[IndicatorValue]:
     """The review queue: submitted values in scope that someone else created and submitted."""
     return exclude_own(indicator_values_review_scope(user).filter(status=EntryStatus.SUBMITTED), user)
+
+
+def indicator_values_for_review(queryset: QuerySet[IndicatorValue]) -> QuerySet[IndicatorValue]:
+    """What the review queue shows beside each value, read with the rows rather than per row: last year's approved
+    value for the same indicator and region, and the number of evidence files."""
+    last_year = IndicatorValue.objects.filter(
+        indicator=OuterRef("indicator"), region=OuterRef("region"), year=OuterRef("year") - 1
+    ).values("approved_value")[:1]
+    # A subquery, not Count(): no GROUP BY over the joined rows and the annotated subquery.
+    evidence = (
+        IndicatorValueEvidence.objects.filter(entry=OuterRef("pk")).order_by().values("entry").annotate(n=Count("pk"))
+    )
+    return queryset.select_related("indicator__plan", "region", "submitted_by").annotate(
+        last_year_value=Subquery(last_year), evidence_count=Coalesce(Subquery(evidence.values("n")), 0)
+    )
 
 
 def indicators_capturable_by(user: AnyUser) -> QuerySet[Indicator]:
@@ -164,6 +184,26 @@ def region_plan(indicator: Indicator, region: Region, decomposed: IndicatorRegio
     if indicator.is_additive:
         return RegionPlan(None, None, "none")
     return RegionPlan(indicator.baseline_value, indicator.target_value, "default")
+
+
+def target_adjustments_of(indicator_ids: Iterable[int]) -> dict[int, list[TargetAdjustment]]:
+    """The 规划调整 of some indicators, by indicator, in order of the year they take effect (one query)."""
+    found: dict[int, list[TargetAdjustment]] = {}
+    for row in TargetAdjustment.objects.filter(indicator_id__in=list(indicator_ids)).order_by(
+        "indicator_id", "effective_year"
+    ):
+        found.setdefault(row.indicator_id, []).append(row)
+    return found
+
+
+def target_text(indicator: Indicator, adjustments: Iterable[TargetAdjustment]) -> str:
+    """The target as pages and reports state it: 目标值 X（自2024年调整为 Y，依据…）; the original alone when unadjusted."""
+    text = f"目标值 {plain(indicator.target_value)}{indicator.target_qualifier}"
+    changes = [
+        f"自{row.effective_year}年调整为 {plain(row.adjusted_value)}{indicator.target_qualifier}，依据{row.document}"
+        for row in adjustments
+    ]
+    return text + (f"（{'；'.join(changes)}）" if changes else "")
 
 
 def region_plan_for(indicator: Indicator, region: Region) -> RegionPlan:
@@ -322,7 +362,8 @@ def _item(
         if entry.is_correction:  # type: ignore[attr-defined]
             label = f"更正中（{label}）"
         comment, entry_id = entry.review_comment, entry.pk  # type: ignore[attr-defined]
-    overdue = late and status in ("missing", EntryStatus.DRAFT, EntryStatus.RETURNED)
+    # The overdue flags' own definition (indicators.flags.REPORTED): a correction under way is not overdue.
+    overdue = late and not is_reported(entry)  # type: ignore[arg-type]
     return ReportingItem(kind, title, detail, region, status, label, overdue, comment, entry_id, item_id, is_binding)
 
 
@@ -379,20 +420,6 @@ def statuses_visible_to(user: AnyUser) -> QuerySet[IndicatorStatus]:
     return IndicatorStatus.objects.filter(condition)
 
 
-def flags_visible_to(user: AnyUser) -> QuerySet[Flag]:
-    scope = user_scope(user)
-    if scope.everything:
-        return Flag.objects.all()
-    if not (scope.view_units or scope.view_regions):
-        return Flag.objects.none()
-    condition = Q()
-    if scope.view_units:
-        condition &= Q(lead_unit__in=scope.view_units)
-    if scope.view_regions:
-        condition &= Q(region__in=scope.view_regions)
-    return Flag.objects.filter(condition)
-
-
 def in_region(region: Region, plan: Plan, field: str = "region") -> Q:
     """Rows of `region` and the regions under it; for the plan's own region also rows of no region (tasks)."""
     condition = (
@@ -403,19 +430,26 @@ def in_region(region: Region, plan: Plan, field: str = "region") -> Q:
     return condition
 
 
-def open_flags_in_order(user: AnyUser, plan: Plan, region: Region, kind: str = FlagKind.LAG) -> QuerySet[Flag]:
-    """The plan's open flags of one kind in `region` (and under it) that the user may see: 约束性 first, then by
-    indicator (or task) and region.
+def open_flags(user: AnyUser, plan: Plan, region: Region) -> QuerySet[Flag]:
+    """The plan's open flags (both kinds) in `region` and under it that the user may see: every list of flags on the
+    dashboards and every count shown beside one is read from this, so the two cannot disagree."""
+    return flags_visible_to(user).filter(in_region(region, plan), plan=plan, state=FlagState.OPEN)
 
-    Ordered by ids, which the flag_open_in_order index serves, so the first page is read from the index at any
-    scale; `in_display_order` puts a page in the order of the plan (indicator number, region order).
+
+def flags_in_order(flags: QuerySet[Flag]) -> QuerySet[Flag]:
+    """约束性 first, then by indicator (or task) and region.
+
+    Ordered by ids, which the flag_open_in_order index serves (with a kind chosen), so the first page is read from
+    the index at any scale; `in_display_order` puts a page in the order of the plan (indicator number, region order).
     """
-    return (
-        flags_visible_to(user)
-        .filter(in_region(region, plan), plan=plan, state=FlagState.OPEN, kind=kind)
-        .select_related("indicator", "task", "region", "lead_unit")
-        .order_by("-is_binding", "indicator_id", "task_id", "region_id")
+    return flags.select_related("indicator", "task", "region", "lead_unit").order_by(
+        "-is_binding", "indicator_id", "task_id", "region_id", "year", "pk"
     )
+
+
+def open_flags_in_order(user: AnyUser, plan: Plan, region: Region, kind: str = FlagKind.LAG) -> QuerySet[Flag]:
+    """The open flags of one kind (open_flags) in index order (flags_in_order)."""
+    return flags_in_order(open_flags(user, plan, region).filter(kind=kind))
 
 
 def in_display_order(flags: Iterable[Flag]) -> list[Flag]:
@@ -425,6 +459,7 @@ def in_display_order(flags: Iterable[Flag]) -> list[Flag]:
             flag.indicator.number if flag.indicator is not None else 10**6,
             flag.task.order if flag.task is not None else 0,
             flag.region.order if flag.region is not None else 0,
+            flag.year,
         )
 
     return sorted(flags, key=key)

@@ -13,14 +13,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from planning import entries, workflow
-from planning.models import PendingTaskRecompute, Role
+from planning.lifecycle import plans_end_due
+from planning.models import PendingTaskRecompute, PlanState, Role, Task
 from planning.roles import has_role
 from planning.services import task_status_recompute
 from planning.workflow import Channel, NotAllowed
 from regions.models import Region
 
-from .flags import send_flag_digests, sync_indicator_lag_flags, sync_overdue_flags
-from .models import Indicator, IndicatorRegionTarget, PendingSeriesRecompute
+from .flags import send_flag_digests, sync_indicator_lag_flags, sync_overdue_flags, warn_lead_units, warnings_held
+from .models import Indicator, IndicatorRegionTarget, PendingSeriesRecompute, TargetAdjustment
 from .selectors import recompute_chunks
 from .status import recompute_indicator_statuses
 from .values import (
@@ -109,40 +110,172 @@ def indicator_region_target_set(
     return row
 
 
+# --- 规划调整: a published target changed from a year on ------------------------------------------------
+
+
+def indicator_target_adjustment_clean(
+    *, indicator: Indicator, adjusted_value: Any, effective_year: Any, reason: Any, document: Any
+) -> dict[str, Any]:
+    """Every problem of an adjustment at once (the admin form shows them before anything is saved)."""
+    plan = indicator.plan
+    errors: list[ValidationError] = []
+    cleaned: dict[str, Any] = {}
+    if plan.state == PlanState.ARCHIVED:
+        errors.append(ValidationError({"__all__": [_("本规划已归档，只读；如需调整目标，请先由管理员重新开放。")]}))
+    try:
+        cleaned["adjusted_value"] = workflow.parse_decimal(
+            adjusted_value,
+            field_name="adjusted_value",
+            decimal_places=indicator.decimal_places,
+            maximum=indicator.max_value,
+            label=_("调整后目标值"),
+        )
+    except ValidationError as exc:
+        errors.append(exc)
+    try:
+        year = int(str(effective_year).strip())
+    except (TypeError, ValueError):
+        errors.append(ValidationError({"effective_year": [_("起始年度应为整数，例如 2024。")]}))
+    else:
+        if not plan.period_start_year <= year <= plan.period_end_year:
+            errors.append(
+                ValidationError(
+                    {
+                        "effective_year": [
+                            _("起始年度应在规划期 %(start)s—%(end)s 年之内。")
+                            % {"start": plan.period_start_year, "end": plan.period_end_year}
+                        ]
+                    }
+                )
+            )
+        cleaned["effective_year"] = year
+    for name, label, required in (
+        ("reason", _("调整原因"), _("请填写调整原因。")),
+        ("document", _("依据文件"), _("请填写依据文件（如中期评估调整文件的名称和文号）。")),
+    ):
+        try:
+            cleaned[name] = workflow.check_text(
+                reason if name == "reason" else document,
+                model=TargetAdjustment,
+                field_name=name,
+                label=label,
+                required=required,
+            )
+        except ValidationError as exc:
+            errors.append(exc)
+    if errors:
+        raise workflow.merge_errors(*errors)
+    return cleaned
+
+
+@transaction.atomic
+def indicator_target_adjust(
+    *,
+    indicator: Indicator,
+    adjusted_value: Any,
+    effective_year: Any,
+    reason: Any,
+    document: Any,
+    user: User,
+    channel: str = Channel.ADMIN,
+) -> TargetAdjustment:
+    """An administrator changes a published target from a year on (e.g. after the mid-term evaluation).
+
+    The indicator keeps its original target; the adjustment row keeps both, and a second adjustment for the same
+    year replaces the first (its history keeps the earlier one). Assessments as of that year and later use it, so
+    every series of the indicator is recomputed.
+    """
+    if not has_role(user, Role.ADMIN):
+        raise NotAllowed(_("只有管理员可以调整规划目标。"))
+    cleaned = indicator_target_adjustment_clean(
+        indicator=indicator,
+        adjusted_value=adjusted_value,
+        effective_year=effective_year,
+        reason=reason,
+        document=document,
+    )
+    row = (
+        TargetAdjustment.objects.select_for_update()
+        .filter(indicator=indicator, effective_year=cleaned["effective_year"])
+        .first()
+    )
+    if row is None:
+        row = TargetAdjustment(indicator=indicator, effective_year=cleaned["effective_year"], created_by=user)
+    row.original_value = indicator.target_value
+    row.adjusted_value = cleaned["adjusted_value"]
+    row.reason = cleaned["reason"]
+    row.document = cleaned["document"]
+    workflow.tag_history(row, user=user, channel=channel, action="调整目标")
+    row.save()
+    _request_indicator_recompute(indicator)
+    return row
+
+
+@transaction.atomic
+def indicator_target_adjustment_remove(
+    *, adjustment: TargetAdjustment, user: User, channel: str = Channel.ADMIN
+) -> None:
+    """Withdraw an adjustment entered by mistake; the history keeps that it existed and who removed it."""
+    if not has_role(user, Role.ADMIN):
+        raise NotAllowed(_("只有管理员可以调整规划目标。"))
+    indicator = adjustment.indicator
+    if indicator.plan.state == PlanState.ARCHIVED:
+        raise ValidationError({"__all__": [_("本规划已归档，只读；如需调整目标，请先由管理员重新开放。")]})
+    workflow.tag_history(adjustment, user=user, channel=channel, action="撤销目标调整")
+    adjustment.delete()
+    _request_indicator_recompute(indicator)
+
+
+def _request_indicator_recompute(indicator: Indicator) -> None:
+    """Every region's series: regions without their own target follow the indicator's."""
+    for region_id in indicator.plan.area_regions().values_list("pk", flat=True):
+        status_request_series_recompute(indicator_id=indicator.pk, region_id=region_id)
+
+
 # --- statuses, flags and digests ------------------------------------------------------------------
 
 
 def status_recompute_series(*, indicator_id: int, region_id: int) -> dict[str, int]:
-    """Recompute one indicator × region series and its lag flags, and clear the requests it satisfied."""
+    """Recompute one indicator × region series and its lag flags, and clear the requests it satisfied; a new
+    warning reaches its lead unit at once (unless held by a caller that sends the digests itself)."""
     started = timezone.now()
     result = recompute_indicator_statuses(indicator_ids=[indicator_id], region_ids=[region_id])
     flags = sync_indicator_lag_flags(indicator_ids=[indicator_id], region_ids=[region_id])
     PendingSeriesRecompute.objects.filter(
         indicator_id=indicator_id, region_id=region_id, requested_at__lte=started
     ).delete()
+    if flags.raised:
+        warn_lead_units()
     return {"rows_written": result.rows_written, "flags_raised": flags.raised, "flags_resolved": flags.resolved}
 
 
 def status_recompute_pending() -> dict[str, int]:
     """Run the recomputes still pending, one per series/task (duplicates collapse)."""
     series = set(PendingSeriesRecompute.objects.values_list("indicator_id", "region_id"))
-    for indicator_id, region_id in series:
-        status_recompute_series(indicator_id=indicator_id, region_id=region_id)
     task_ids = sorted(set(PendingTaskRecompute.objects.values_list("task_id", flat=True)))
-    if task_ids:
-        task_status_recompute(task_ids=task_ids)
+    with warnings_held():  # one digest for the whole catch-up, below
+        for indicator_id, region_id in series:
+            status_recompute_series(indicator_id=indicator_id, region_id=region_id)
+        if task_ids:
+            task_status_recompute(task_ids=task_ids)
+    if series or task_ids:
+        send_flag_digests()
     return {"series": len(series), "tasks": len(task_ids)}
 
 
-def status_recompute_all() -> dict[str, Any]:
-    """The full recompute: every indicator series (one SQL statement), every task, all lag flags."""
+def status_recompute_all(*, warn: bool = True) -> dict[str, Any]:
+    """The full recompute: every indicator series (one SQL statement), every task, all lag flags; then (with
+    `warn`, unless the caller sends them itself) the lead units' digests of new flags, once."""
     import time
 
     started, clock = timezone.now(), time.perf_counter()
-    indicators = recompute_indicator_statuses()
-    tasks = task_status_recompute()  # its listener syncs the tasks' lag flags
-    flags = sync_indicator_lag_flags()
+    with warnings_held():
+        indicators = recompute_indicator_statuses()
+        tasks = task_status_recompute()  # its listener syncs the tasks' lag flags
+        flags = sync_indicator_lag_flags()
     PendingSeriesRecompute.objects.filter(requested_at__lte=started).delete()
+    if warn:
+        send_flag_digests()
     return {
         "indicator_rows_written": indicators.rows_written,
         "indicator_rows_deleted": indicators.rows_deleted,
@@ -150,6 +283,19 @@ def status_recompute_all() -> dict[str, Any]:
         "lag_flags_raised": flags.raised,
         "lag_flags_resolved": flags.resolved,
         "seconds": round(time.perf_counter() - clock, 3),
+    }
+
+
+def status_recompute_plan(*, plan_id: int) -> dict[str, int]:
+    """One plan's statuses and lag flags, all regions: after it starts being tracked or its structure changed."""
+    indicators = recompute_indicator_statuses(plan_ids=[plan_id])
+    task_ids = list(Task.objects.filter(plan_id=plan_id).values_list("pk", flat=True))
+    tasks = task_status_recompute(task_ids=task_ids) if task_ids else {"rows_written": 0}
+    flags = sync_indicator_lag_flags(plan_ids=[plan_id])
+    return {
+        "indicator_rows_written": indicators.rows_written,
+        "task_rows_written": tasks["rows_written"],
+        "lag_flags_raised": flags.raised,
     }
 
 
@@ -167,13 +313,16 @@ def status_recompute_chunk(*, plan_id: int, region_ids: list[int]) -> dict[str, 
 
 def status_recompute_finish(*, started: datetime.datetime, chunks: list[dict[str, int]]) -> dict[str, Any]:
     """After every piece: the tasks' statuses, overdue flags, the units' digests, and the pending rows done."""
-    tasks = task_status_recompute()
+    plans_ended = plans_end_due()  # plans whose period is over become 已结束 (planning.lifecycle)
+    with warnings_held():  # the digests below tell the units once
+        tasks = task_status_recompute()
     overdue = sync_overdue_flags()
     digest = send_flag_digests()
     PendingSeriesRecompute.objects.filter(requested_at__lte=started).delete()
     summary: dict[str, Any] = {key: sum(chunk[key] for chunk in chunks) for key in (chunks[0] if chunks else {})}
     summary.update(
         chunks=len(chunks),
+        plans_ended=plans_ended,
         task_rows_written=tasks["rows_written"],
         overdue_flags_raised=overdue.raised,
         overdue_flags_resolved=overdue.resolved,
@@ -186,7 +335,9 @@ def status_recompute_finish(*, started: datetime.datetime, chunks: list[dict[str
 
 def status_nightly() -> dict[str, Any]:
     """The nightly run in one process: full recompute, overdue flags, and the units' digests."""
-    summary = status_recompute_all()
+    plans_ended = plans_end_due()
+    summary = status_recompute_all(warn=False)  # the digests below tell the units once
+    summary["plans_ended"] = plans_ended
     overdue = sync_overdue_flags()
     digest = send_flag_digests()
     summary.update(

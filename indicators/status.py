@@ -49,7 +49,10 @@ params AS (
                 WHEN i.is_additive THEN NULL ELSE i.baseline_value END AS b,
            CASE WHEN r.id = p.region_id THEN i.target_value
                 WHEN rt.target_value IS NOT NULL THEN rt.target_value
-                WHEN i.is_additive THEN NULL ELSE i.target_value END AS t
+                WHEN i.is_additive THEN NULL ELSE i.target_value END AS t0,
+           -- 1 where the series follows the indicator's own target, which a 规划调整 changes from a year on.
+           CASE WHEN r.id = p.region_id THEN 1
+                WHEN rt.target_value IS NOT NULL OR i.is_additive THEN 0 ELSE 1 END AS follows
     FROM indicators_indicator i
     JOIN planning_plan p ON p.id = i.plan_id
     JOIN regions_region r ON (r.id = p.region_id OR r.parent_id = p.region_id
@@ -58,17 +61,30 @@ params AS (
     WHERE {plan_filter_i} AND {indicator_filter} AND {region_filter}
 ),
 scaled AS (
-    SELECT params.*, CAST(ROUND(b * {scale}) AS {int}) AS bb, CAST(ROUND(t * {scale}) AS {int}) AS tt
+    SELECT params.*, CAST(ROUND(b * {scale}) AS {int}) AS bb
     FROM params
 ),
-grid AS (
-    -- One row per series and year; the approved value of that year when there is one (equality joins only).
-    SELECT s.*, py.y AS as_of, py.first_y, py.y - s.by_ AS x, v.approved_value AS val_year,
-           CAST(ROUND(v.approved_value * {scale}) AS {int}) AS a_year
+adjusted AS (
+    -- 规划调整: each adjustment holds from its year until the next one (planning.assessment.target_as_of).
+    SELECT indicator_id, effective_year AS from_y, adjusted_value AS v,
+           COALESCE(LEAD(effective_year) OVER (PARTITION BY indicator_id ORDER BY effective_year), 100000) AS until_y
+    FROM indicators_targetadjustment
+),
+targeted AS (
+    -- One row per series and year, with the target in force that year.
+    SELECT s.*, py.y AS as_of, py.first_y,
+           CASE WHEN s.follows = 1 AND adj.v IS NOT NULL THEN adj.v ELSE s.t0 END AS t
     FROM scaled s
     JOIN plan_years py ON py.plan_id = s.plan_id
+    LEFT JOIN adjusted adj ON adj.indicator_id = s.indicator_id AND py.y >= adj.from_y AND py.y < adj.until_y
+),
+grid AS (
+    -- The approved value of that year when there is one (equality joins only).
+    SELECT s.*, CAST(ROUND(s.t * {scale}) AS {int}) AS tt, s.as_of - s.by_ AS x, v.approved_value AS val_year,
+           CAST(ROUND(v.approved_value * {scale}) AS {int}) AS a_year
+    FROM targeted s
     LEFT JOIN indicators_indicatorvalue v ON v.indicator_id = s.indicator_id AND v.region_id = s.region_id
-         AND v.year = py.y AND v.approved_value IS NOT NULL AND v.year > s.by_ AND v.year <= s.ty
+         AND v.year = s.as_of AND v.approved_value IS NOT NULL AND v.year > s.by_ AND v.year <= s.ty
 ),
 running AS (
     -- Running sums of the observations up to each as-of year; k also numbers the runs of years that share

@@ -24,6 +24,14 @@ def recompute_series(self: CeleryTask, indicator_id: int, region_id: int) -> dic
     return status_recompute_series(indicator_id=indicator_id, region_id=region_id)
 
 
+@shared_task(name="indicators.tasks.recompute_plan", **LONG_TASK_OPTIONS)
+def recompute_plan(self: CeleryTask, plan_id: int) -> dict[str, int]:
+    """A plan's statuses after it starts being tracked (planning queues it by name: it cannot import indicators)."""
+    from .services import status_recompute_plan
+
+    return status_recompute_plan(plan_id=plan_id)
+
+
 @shared_task(name="indicators.tasks.recompute_pending", **TASK_OPTIONS)
 def recompute_pending(self: CeleryTask) -> dict[str, int]:
     """Catch up on recomputes that could not be queued (e.g. the broker was down at approval time)."""
@@ -60,3 +68,11 @@ def recompute_finish(self: CeleryTask, chunks: list[dict[str, int]], started: st
     from .services import status_recompute_finish
 
     return status_recompute_finish(started=datetime.datetime.fromisoformat(started), chunks=chunks)
+
+
+@shared_task(name="indicators.tasks.deadline_reminders", **TASK_OPTIONS)
+def deadline_reminders(self: CeleryTask) -> dict[str, int]:
+    """Daily: remind each 填报员 of their open items 14 and 3 days before a deadline and the day after."""
+    from .reminders import deadline_reminders_send
+
+    return deadline_reminders_send()

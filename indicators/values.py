@@ -214,4 +214,6 @@ INDICATOR_VALUE = EntryKind(
         "revision",
     ],
     select_related=["indicator__plan", "indicator__lead_unit", "region", "created_by", "updated_by", "reviewed_by"],
+    detail_url="indicators:value-detail",
+    lead_unit_of=lambda entry: entry.indicator.lead_unit,
 )

@@ -157,6 +157,16 @@ def expected_value(
     return baseline + (target - baseline) * Decimal(elapsed) / Decimal(span)
 
 
+def target_as_of(target: Any, adjustments: Mapping[int, Any], year: int) -> Any:
+    """The target in force in `year`: the latest 规划调整 effective at or before it, else the original target.
+
+    An adjustment (effective year → adjusted value) changes the target from its year on; earlier years keep the
+    original. indicators/status.py does the same in SQL (`adjusted`, `targeted`).
+    """
+    effective = [y for y in adjustments if int(y) <= year]
+    return adjustments[max(effective)] if effective else target
+
+
 def to_decimal(value: Any) -> Decimal:
     """Accept int, str or Decimal (never float: 0.1 is not a plan figure)."""
     if isinstance(value, Decimal):

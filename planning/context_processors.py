@@ -11,7 +11,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     roles = user_roles(request.user) if hasattr(request, "user") else frozenset()
     unread = 0
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
-        # Notifications live in the indicators app; counted by the relation, without importing it.
+        # The header's badge: the person's unread notifications (planning.Notification), one indexed count.
         unread = request.user.notifications.filter(read_at__isnull=True).count()
     return {
         "nav": {

@@ -25,7 +25,7 @@ from regions.models import Region
 
 from . import workflow
 from .evidence import check_evidence_file
-from .models import EvidenceFile, ReviewedEntry
+from .models import EvidenceFile, ReviewedEntry, Unit
 from .selectors import AnyUser
 from .workflow import CAPTURE, REVIEW, Channel, NotAllowed, NotInScope
 
@@ -68,6 +68,10 @@ class EntryKind:
     # Pages and history.
     history_fields: list[str] = field(default_factory=list)
     select_related: list[str] = field(default_factory=list)
+    # Notifications (planning.notifications): the URL name of the entry's page (takes its pk), and the unit that
+    # leads its item, whose group robot hears of it too.
+    detail_url: str = ""
+    lead_unit_of: Callable[[Any], Unit | None] = lambda entry: None
 
 
 # --- authorisation ----------------------------------------------------------------------------------------
@@ -87,7 +91,9 @@ def allowed_actions(kind: EntryKind, entry: ReviewedEntry, user: AnyUser) -> dic
     """What the user may do to the entry now, from the workflow's one table of actions (pages show these buttons)."""
     captures = kind.capturable(user).filter(pk=entry.pk).exists()
     reviews = workflow.exclude_own(kind.review_scope(user).filter(pk=entry.pk), user).exists()
-    may = {CAPTURE: captures, REVIEW: reviews}
+    # A plan that takes no entries now (草稿, 已归档, 终期评估已定稿) offers no buttons: the services refuse them.
+    open_ = not workflow.entries_refused_because(kind.plan_of(kind.item_of(entry)))
+    may = {CAPTURE: captures and open_, REVIEW: reviews and open_}
     allowed = {
         name: may[action.role] and entry.status in action.from_statuses for name, action in workflow.ACTIONS.items()
     }
@@ -145,8 +151,9 @@ def entry_update(
     """Save a draft (or a returned entry); nothing differs and no files → no new version (entry.changed False)."""
     authorize(kind, entry, user, CAPTURE, _("您没有修改该填报的权限。"))
     locked = workflow.lock_for_write(entry, expected_version=version)
-    workflow.ensure_editable(locked)
     item = kind.item_of(locked)
+    workflow.ensure_plan_accepts_entries(kind.plan_of(item))
+    workflow.ensure_editable(locked)
     cleaned = kind.clean(item, getattr(locked, "region", None), locked.year, data, locked)
     files = list(files)
     if not files and not kind.differs(locked, cleaned):
@@ -193,6 +200,7 @@ def entry_transition(
         raise ValueError(f"unknown action {action!r}")
     authorize(kind, entry, user, step.role, _(TRANSITION_MESSAGES[action]))
     locked = workflow.lock_for_write(entry, expected_version=version)
+    workflow.ensure_plan_accepts_entries(kind.plan_of(kind.item_of(locked)))
     if action == "approve":
         workflow.approve(locked, user=user, copy_approved=lambda: kind.copy_approved(locked, user, channel))
     elif action == "return":
@@ -284,6 +292,7 @@ def evidence_add(
     """Evidence is added by whoever may edit the entry, while it can be edited (checked under the row lock)."""
     authorize(kind, entry, user, CAPTURE, _("您没有修改该填报的权限。"))
     locked = workflow.lock_for_write(entry, expected_version=None)
+    workflow.ensure_plan_accepts_entries(kind.plan_of(kind.item_of(locked)))
     workflow.ensure_editable(locked)
     files = list(files)
     if not files:
@@ -300,6 +309,7 @@ def evidence_remove(
     """Remove one evidence file of an editable entry; the history keeps that it existed and who removed it."""
     authorize(kind, entry, user, CAPTURE, _("您没有修改该填报的权限。"))
     locked = workflow.lock_for_write(entry, expected_version=None)
+    workflow.ensure_plan_accepts_entries(kind.plan_of(kind.item_of(locked)))
     workflow.ensure_editable(locked)
     evidence = kind.evidence_model._default_manager.filter(**{kind.evidence_owner: locked}, pk=evidence_id).first()
     if evidence is None:

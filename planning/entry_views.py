@@ -112,7 +112,12 @@ def entry_detail(request: HttpRequest, pk: int, kind: EntryPages) -> HttpRespons
         "kind": kind,
         "status_label": entry_status_label(entry),
         "can": entries.allowed_actions(kind.kind, entry, request.user),
-        "history": entry_history(entry, fields=kind.history_fields, choices={"status": dict(EntryStatus.choices)}),
+        "history": entry_history(
+            entry,
+            fields=kind.history_fields,
+            choices={"status": dict(EntryStatus.choices)},
+            evidence=(kind.kind.evidence_model, kind.kind.evidence_owner),
+        ),
         "evidence": list(entry.evidence.select_related("uploaded_by")),
         "return_form": ReturnForm(),
         **_context_of(kind, entry),

@@ -8,7 +8,19 @@ from django.utils.translation import gettext_lazy as _
 from config.filters import DisplayStatusFilter, IdChoiceFilter, IdNumberFilter, YearFilter
 from regions.models import Region
 
-from .models import AssessmentStatus, Column, EntryStatus, Initiative, Plan, Task, TaskProgress, TaskStatus, Unit
+from .models import (
+    AssessmentStatus,
+    Column,
+    EntryStatus,
+    Initiative,
+    Notification,
+    NotificationKind,
+    Plan,
+    Task,
+    TaskProgress,
+    TaskStatus,
+    Unit,
+)
 
 
 class TaskStatusFilterSet(django_filters.FilterSet):
@@ -75,3 +87,22 @@ class TaskFilterSet(django_filters.FilterSet):
 
     def filter_noop(self, queryset, name, value):
         return queryset  # the year chooses which assessment is annotated (see the view)
+
+
+class NotificationFilterSet(django_filters.FilterSet):
+    """The 通知 page and /api/v1/notifications/: read state and kind, the same words on both."""
+
+    unread = django_filters.ChoiceFilter(
+        choices=[("true", _("未读")), ("false", _("已读"))],
+        method="filter_unread",
+        empty_label=_("全部"),
+        label=_("是否未读（true 只看未读，false 只看已读）"),
+    )
+    kind = django_filters.ChoiceFilter(choices=NotificationKind.choices, empty_label=_("全部类型"), label=_("类型"))
+
+    class Meta:
+        model = Notification
+        fields = ["unread", "kind"]
+
+    def filter_unread(self, queryset, name, value):
+        return queryset.filter(read_at__isnull=value == "true")

@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Task, TaskProgress
+from .models import NotificationKind, Task, TaskProgress
 from .progress import TaskProgressInput
 from .workflow import field_limit
 
@@ -51,7 +51,21 @@ class TaskProgressForm(EntryFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         required=False,
         max_length=field_limit(TaskProgress, "narrative"),
-        help_text=_("做了什么、完成到什么程度、存在什么问题"),
+        help_text=_("做了什么、完成到什么程度"),
+    )
+    problems = forms.CharField(
+        label=_("存在问题"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=field_limit(TaskProgress, "problems"),
+        help_text=_("选填：推进中遇到的困难和不足"),
+    )
+    next_steps = forms.CharField(
+        label=_("下步打算"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=field_limit(TaskProgress, "next_steps"),
+        help_text=_("选填：下一步的工作安排和措施"),
     )
     percent = forms.CharField(
         label=_("完成百分比（%）"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"})
@@ -86,6 +100,8 @@ class TaskProgressForm(EntryFormMixin, forms.Form):
         data = self.cleaned_data
         return TaskProgressInput(
             narrative=data.get("narrative", ""),
+            problems=data.get("problems", ""),
+            next_steps=data.get("next_steps", ""),
             percent=data.get("percent"),
             passed={"yes": True, "no": False}.get(data.get("passed") or ""),
             amounts={t.pk: data.get(f"amount_{t.pk}") for t in self.task.quantity_targets},
@@ -99,3 +115,19 @@ class ReturnForm(forms.Form):
         required=False,
         max_length=field_limit(TaskProgress, "review_comment"),
     )
+
+
+class NotificationPreferencesForm(forms.Form):
+    """One checkbox per kind of notification: 邮件通知 on or off (the page shows the person's current choice)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind, label in NotificationKind.choices:
+            self.fields[f"email_{kind}"] = forms.BooleanField(label=label, required=False)
+
+    def email_by_kind(self) -> dict[str, bool]:
+        return {kind: bool(self.cleaned_data.get(f"email_{kind}")) for kind in NotificationKind.values}
+
+    @classmethod
+    def initial_from(cls, email_by_kind: dict[str, bool]) -> dict[str, bool]:
+        return {f"email_{kind}": on for kind, on in email_by_kind.items()}

@@ -8,13 +8,28 @@ task and never undoes, blocks or slows the save that caused the message.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import Notification, NotificationPreference, Unit, WebhookDelivery
+from .entries import EntryKind
+from .models import (
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    ReviewedEntry,
+    Unit,
+    WebhookDelivery,
+    WebhookKind,
+)
+from .selectors import entry_authors, entry_reviewers
 
 
 def emails_wanted(user_ids: Iterable[int], kind: str) -> set[int]:
@@ -78,16 +93,116 @@ def notify(
 
 
 def markdown(title: str, body: str, link: str) -> str:
-    """The group-robot text: a bold title, the body, the link as a path (the robot's readers know the host)."""
+    """The group-robot text: a bold title, the body, and the page as a link the group can open (SITE_URL + path,
+    as in the mail; both robots render [text](url))."""
     lines = [f"**{title}**", "", body]
     if link:
-        lines += ["", f"查看：{link}"]
+        lines += ["", f"[查看详情]({settings.SITE_URL.rstrip('/')}{link})"]
     return "\n".join(lines)
 
 
-def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
-    """Mark a person's notifications read (all, or those ids of theirs): a conditional update, so twice is once."""
+def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None, kind: str = "") -> int:
+    """Mark a person's notifications read (all, those ids of theirs, or those of one kind): a conditional update,
+    so twice is once."""
     rows = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         rows = rows.filter(pk__in=list(ids))
+    if kind:
+        rows = rows.filter(kind=kind)
     return rows.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def notification_preferences_set(*, user: User, email_by_kind: Mapping[str, bool]) -> dict[str, bool]:
+    """Record whether the person gets each kind by email (kinds not named keep their setting).
+
+    A row is written for every kind named, on or off, so the choice is explicit; an unknown kind refuses the whole
+    change and saves nothing.
+    """
+    unknown = sorted(set(email_by_kind) - set(NotificationKind.values))
+    if unknown:
+        raise ValidationError(_("没有这种通知类型：%(kinds)s。") % {"kinds": "、".join(unknown)})
+    for kind, email in email_by_kind.items():
+        NotificationPreference.objects.update_or_create(user=user, kind=kind, defaults={"email": bool(email)})
+    return dict(email_by_kind)
+
+
+# --- the reviewed entries' transitions ---------------------------------------------------------------
+
+# action → (kind, title, body); {entry} names the item as str(entry) does, {who} the person who acted.
+TRANSITION_NOTICES = {
+    "submit": (NotificationKind.SUBMITTED, "待审核：{entry}", "{who} 提交了“{entry}”，请审核。"),
+    "return": (
+        NotificationKind.RETURNED,
+        "被退回：{entry}",
+        "{who} 退回了“{entry}”。\n审核意见：{comment}\n请按审核意见修改后重新提交。",
+    ),
+    "approve": (NotificationKind.APPROVED, "已通过：{entry}", "{who} 审核通过了“{entry}”。"),
+    "reopen": (
+        NotificationKind.REOPENED,
+        "发起更正：{entry}",
+        "{who} 对已通过的“{entry}”发起了更正；更正审核通过前，原已通过的数据继续有效。",
+    ),
+}
+
+
+def transition_recipients(kind: EntryKind, entry: ReviewedEntry, action: str, actor: User) -> list[User]:
+    """Who hears of a transition, never the person who acted: submit → the reviewers who may review the entry;
+    return and approve → its authors; reopen → the authors and the reviewer of the approved revision; withdraw
+    → nobody (it only takes back what nobody has looked at yet)."""
+    if action == "submit":
+        people = entry_reviewers(kind.review_scope, entry)
+    elif action in ("return", "approve"):
+        people = entry_authors(entry)
+    elif action == "reopen":
+        # Reopening started the next revision; the one approved is the one before it.
+        people = entry_authors(entry, revision=entry.revision - 1, also=[entry.reviewed_by_id])
+    else:
+        return []
+    return [person for person in people if person.pk != actor.pk]
+
+
+def entry_transition_notify(
+    kind: EntryKind, entry: ReviewedEntry, action: str, user: User, comment: str
+) -> list[Notification]:
+    """Tell the people a transition concerns, in its transaction (a listener of planning.entries, registered by
+    PlanningConfig.ready); the item's lead unit's group robot hears of it too."""
+    notice = TRANSITION_NOTICES.get(action)
+    if notice is None:
+        return []
+    recipients = transition_recipients(kind, entry, action, user)
+    if not recipients:
+        return []
+    notice_kind, title, body = notice
+    # The reason as stored (checked and trimmed by the workflow), not as typed.
+    names = {"entry": str(entry), "who": user.get_full_name() or user.get_username(), "comment": entry.review_comment}
+    return notify(
+        users=recipients,
+        kind=notice_kind,
+        title=title.format(**names),
+        body=body.format(**names),
+        link=reverse(kind.detail_url, args=[entry.pk]) if kind.detail_url else "",
+        unit=kind.lead_unit_of(entry),
+    )
+
+
+# --- a unit's group robot ----------------------------------------------------------------------------------
+
+
+def unit_webhook_clean(*, kind: str, url: str) -> tuple[str, str]:
+    """A unit's group robot: its kind and an http(s) address together, or neither; every problem at once."""
+    kind, url = (kind or "").strip(), (url or "").strip()
+    errors: dict[str, list[str]] = {}
+    if kind and kind not in WebhookKind.values:
+        errors["webhook_kind"] = [_("群机器人类型应为企业微信或钉钉。")]
+    elif url and not kind:
+        errors["webhook_kind"] = [_("已填写群机器人地址，请选择群机器人类型（企业微信或钉钉）。")]
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            errors["webhook_url"] = [_("群机器人地址应为以 http:// 或 https:// 开头的完整网址。")]
+    elif kind:
+        errors["webhook_url"] = [_("已选择群机器人类型，请填写群机器人地址（Webhook）。")]
+    if errors:
+        raise ValidationError(errors)
+    return kind, url

@@ -20,6 +20,7 @@ from . import workflow
 from .entries import EntryKind
 from .models import PendingTaskRecompute, Task, TaskProgress, TaskProgressEvidence, TaskTargetValue
 from .selectors import (
+    task_lead_unit,
     task_progress_capturable_by,
     task_progress_review_scope,
     task_progress_visible_to,
@@ -40,6 +41,8 @@ class TaskProgressInput:
     """
 
     narrative: Any = UNSET
+    problems: Any = UNSET
+    next_steps: Any = UNSET
     percent: Any = UNSET
     passed: Any = UNSET
     amounts: Mapping[int, Any] = field(default_factory=dict)
@@ -48,6 +51,8 @@ class TaskProgressInput:
         stored_amounts = {row.target_id: plain(row.amount) for row in progress.amounts.all()} if progress else {}
         return TaskProgressInput(
             narrative=(progress.narrative if progress else "") if self.narrative is UNSET else self.narrative,
+            problems=(progress.problems if progress else "") if self.problems is UNSET else self.problems,
+            next_steps=(progress.next_steps if progress else "") if self.next_steps is UNSET else self.next_steps,
             percent=(plain(progress.percent) if progress else None) if self.percent is UNSET else self.percent,
             passed=(progress.passed if progress else None) if self.passed is UNSET else self.passed,
             amounts={**stored_amounts, **self.amounts},
@@ -91,6 +96,12 @@ def task_progress_clean(*, task: Task, region: Region | None, data: TaskProgress
         )
     except ValidationError as exc:
         errors.append(exc)
+    # 存在问题 and 下步打算: optional, as in the bureau's own progress reports.
+    for name, label in (("problems", _("存在问题")), ("next_steps", _("下步打算"))):
+        try:
+            cleaned[name] = workflow.check_text(getattr(data, name), model=TaskProgress, field_name=name, label=label)
+        except ValidationError as exc:
+            errors.append(exc)
 
     milestone = task.milestone_target
     if milestone is not None:
@@ -173,6 +184,8 @@ def _clean(task: Task, region: Region | None, year: int, data: TaskProgressInput
 def _apply(progress: Any, cleaned: Mapping[str, Any], user: User, channel: str) -> None:
     """The values onto the entry; once it is saved, the amounts onto their rows (only those that change)."""
     progress.narrative = cleaned["narrative"]
+    progress.problems = cleaned["problems"]
+    progress.next_steps = cleaned["next_steps"]
     progress.percent = cleaned["percent"]
     progress.passed = cleaned["passed"]
     if progress.pk is None:
@@ -188,9 +201,10 @@ def _apply(progress: Any, cleaned: Mapping[str, Any], user: User, channel: str) 
 
 
 def _differs(progress: Any, cleaned: Mapping[str, Any]) -> bool:
-    stored = (progress.narrative, progress.percent, progress.passed)
+    fields = ("narrative", "problems", "next_steps", "percent", "passed")
+    stored = tuple(getattr(progress, name) for name in fields)
     amounts = {row.target_id: row.amount for row in progress.amounts.all()}
-    return stored != (cleaned["narrative"], cleaned["percent"], cleaned["passed"]) or amounts != cleaned["amounts"]
+    return stored != tuple(cleaned[name] for name in fields) or amounts != cleaned["amounts"]
 
 
 def _copy_approved(progress: Any, user: User, channel: str) -> None:
@@ -222,6 +236,8 @@ TASK_PROGRESS = EntryKind(
     item_of=lambda progress: progress.task,
     copy_approved=_copy_approved,
     after_approve=lambda progress: task_status_request_recompute(task_id=progress.task_id),
-    history_fields=["status", "narrative", "percent", "passed", "review_comment", "revision"],
+    history_fields=["status", "narrative", "problems", "next_steps", "percent", "passed", "review_comment", "revision"],
     select_related=["task__plan", "task__column", "region", "created_by", "updated_by", "reviewed_by"],
+    detail_url="planning:progress-detail",
+    lead_unit_of=lambda progress: task_lead_unit(progress.task_id),
 )

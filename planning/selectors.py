@@ -9,13 +9,28 @@ detail pages both use these querysets, so an out-of-scope object is a 404, never
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value, When
+from django.db import models
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,21 +40,30 @@ from regions.models import Region
 from .assessment import STORED_FIELDS
 from .models import (
     EntryStatus,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
     Plan,
+    PlanState,
     ReportingDeadline,
     Responsibility,
     ResponsibilityRole,
+    ReviewedEntry,
     Role,
     TargetKind,
     Task,
     TaskProgress,
+    TaskProgressEvidence,
     TaskTarget,
+    TaskTargetValue,
+    Unit,
     UserScope,
 )
-from .roles import user_roles, views_everything
-from .workflow import NotInScope, exclude_own
+from .roles import prime_roles, user_roles, views_everything
+from .workflow import EDIT_ACTIONS, NotInScope, exclude_own
 
 AnyUser = User | AnonymousUser
+M = TypeVar("M", bound=models.Model)
 
 
 @dataclass(frozen=True)
@@ -65,6 +89,15 @@ def user_scope(user: AnyUser) -> Scope:
     cached = getattr(user, "_cached_scope", None)
     if cached is not None:
         return cached
+    prime_scopes([user])
+    return getattr(user, "_cached_scope")  # noqa: B009  # set just above
+
+
+def prime_scopes(users: Iterable[User]) -> None:
+    """Read the scopes of many people in one query and cache them on each, as user_scope does for one."""
+    pending = {user.pk: user for user in users if getattr(user, "_cached_scope", None) is None}
+    if not pending:
+        return
     through = {
         "units": UserScope.units.through,
         "regions": UserScope.regions.through,
@@ -73,23 +106,24 @@ def user_scope(user: AnyUser) -> Scope:
     }
     target_column = {"units": "unit_id", "regions": "region_id", "view_units": "unit_id", "view_regions": "region_id"}
     parts = [
-        model._default_manager.filter(userscope__user=user)
+        model._default_manager.filter(userscope__user__in=list(pending))
         .annotate(kind=Value(name))
-        .values_list("kind", target_column[name])
+        .values_list("userscope__user_id", "kind", target_column[name])
         for name, model in through.items()
     ]
-    found: dict[str, set[int]] = {name: set() for name in through}
-    for kind, pk in parts[0].union(*parts[1:], all=True):
-        found[kind].add(pk)
-    scope = Scope(
-        units=frozenset(found["units"]),
-        regions=frozenset(found["regions"]),
-        view_units=frozenset(found["units"] | found["view_units"]),
-        view_regions=frozenset(found["regions"] | found["view_regions"]),
-        everything=views_everything(user),
-    )
-    setattr(user, "_cached_scope", scope)  # noqa: B010  # per-request cache on the user object
-    return scope
+    found: dict[int, dict[str, set[int]]] = {pk: {name: set() for name in through} for pk in pending}
+    for user_id, kind, pk in parts[0].union(*parts[1:], all=True):
+        found[user_id][kind].add(pk)
+    for user_id, user in pending.items():
+        rows = found[user_id]
+        scope = Scope(
+            units=frozenset(rows["units"]),
+            regions=frozenset(rows["regions"]),
+            view_units=frozenset(rows["units"] | rows["view_units"]),
+            view_regions=frozenset(rows["regions"] | rows["view_regions"]),
+            everything=views_everything(user),
+        )
+        setattr(user, "_cached_scope", scope)  # noqa: B010  # per-request cache on the user object
 
 
 def can_capture(user: AnyUser) -> bool:
@@ -185,6 +219,47 @@ def task_progress_reviewable_by(user: AnyUser) -> QuerySet[TaskProgress]:
     return exclude_own(task_progress_review_scope(user).filter(status=EntryStatus.SUBMITTED), user)
 
 
+def same_region_last_year(rows: QuerySet[Any], field: str, region: str) -> Case:
+    """`field` of the row in `rows` (already narrowed to the outer row's item and last year) for the outer row's
+    region; a city-level row has no region, and NULL = NULL is never true in SQL, so it is matched apart."""
+    return Case(
+        When(
+            **{f"{region}__isnull": True},
+            then=Subquery(rows.filter(**{f"{region}__isnull": True}).values(field)[:1]),
+        ),
+        default=Subquery(rows.filter(**{region: OuterRef(region)}).values(field)[:1]),
+    )
+
+
+def task_progress_for_review(queryset: QuerySet[TaskProgress]) -> QuerySet[TaskProgress]:
+    """What the review queue shows beside each entry, read with the rows rather than per row: last year's
+    approved percent and verdict for the same task and region, each amount's approved amount of last year, and
+    the number of evidence files."""
+    last_year = TaskProgress.objects.filter(task=OuterRef("task"), year=OuterRef("year") - 1)
+    amounts_last_year = TaskTargetValue.objects.filter(
+        target=OuterRef("target"), progress__year=OuterRef("progress__year") - 1
+    )
+    amounts = TaskTargetValue.objects.select_related("target").annotate(
+        last_year_amount=same_region_last_year(amounts_last_year, "approved_amount", "progress__region")
+    )
+    evidence = (
+        TaskProgressEvidence.objects.filter(progress=OuterRef("pk"))
+        .order_by()
+        .values("progress")
+        .annotate(n=Count("pk"))
+    )
+    return (
+        queryset.select_related("task", "region", "submitted_by")
+        .annotate(
+            last_year_percent=same_region_last_year(last_year, "approved_percent", "region"),
+            last_year_passed=same_region_last_year(last_year, "approved_passed", "region"),
+            # A subquery, not Count(): no GROUP BY over the joined rows and the annotated subqueries.
+            evidence_count=Coalesce(Subquery(evidence.values("n")), 0),
+        )
+        .prefetch_related(Prefetch("amounts", queryset=amounts))
+    )
+
+
 # --- the plan, region and year a request asks about ---------------------------------------------------
 # One mechanism for pages and API: a region outside the person's view scope is a 404 (NotInScope), a year outside
 # the plan period a 400 (ValidationError); a request that names neither gets one the person may see.
@@ -193,13 +268,15 @@ def task_progress_reviewable_by(user: AnyUser) -> QuerySet[TaskProgress]:
 def default_plan(plans: QuerySet[Plan] | None = None) -> Plan | None:
     """The plan pages and API show when none is asked for, chosen here only: the one whose period covers this year
     (several: the one with most indicators), else the one that ended most recently (ties: most indicators), else
-    the next to start."""
+    the next to start. Drafts (草稿: imported, not tracked yet) only when there is nothing else."""
     candidates = list(
         (plans if plans is not None else Plan.objects.all())
         .exclude(region__isnull=True)
         .annotate(indicator_count=Count("indicators"))
         .order_by("pk")
     )
+    tracked = [p for p in candidates if p.state != PlanState.DRAFT]
+    candidates = tracked or candidates
     this_year = timezone.localdate().year
 
     def size(plan: Plan) -> int:
@@ -266,6 +343,20 @@ def chosen_region(user: AnyUser, plan: Plan, raw: Any) -> Region:
     return region
 
 
+def chosen_in(queryset: QuerySet[M], raw: Any, *, field: str, label: str) -> M | None:
+    """An optional filter's object (`?indicator=<id>`, `?task=<id>`): none given → None; not an id → a Chinese
+    ValidationError (400); outside `queryset`, the person's view scope → NotInScope (404), as chosen_region."""
+    if raw in (None, ""):
+        return None
+    pk = parse_id(raw)
+    if pk is None:
+        raise ValidationError({field: [_("%(label)s应为整数 id。") % {"label": label}]})
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise NotInScope()
+    return found
+
+
 def chosen_year(raw: Any, *, years: Iterable[int], default: int, plan: Plan | None = None) -> int:
     """The year a request names (`?year=`), else `default`; a year outside `years` is a 400 in Chinese."""
     if raw in (None, ""):
@@ -294,6 +385,45 @@ def chosen_year(raw: Any, *, years: Iterable[int], default: int, plan: Plan | No
             }
         )
     return year
+
+
+# --- who hears of an entry (planning.notifications) -------------------------------------------------
+
+
+def task_lead_unit(task_id: int) -> Unit | None:
+    """The unit that leads the task (its 牵头单位), if any."""
+    return Unit.objects.filter(
+        responsibilities__task_id=task_id, responsibilities__role=ResponsibilityRole.LEAD
+    ).first()
+
+
+def entry_authors(entry: ReviewedEntry, *, revision: int | None = None, also: Iterable[int | None] = ()) -> list[User]:
+    """The people who wrote an entry, in one query: its creator, its last submitter, and whoever saved a draft of
+    the revision (the current one unless named), plus the ids in `also`.
+
+    The editors come from the history rows, as for the four-eyes rule: `updated_by` names whoever acted last,
+    which after a transition is the actor, not the author.
+    """
+    history = type(entry).history.model  # type: ignore[attr-defined]
+    editors = history.objects.filter(
+        Q(history_change_reason__endswith=EDIT_ACTIONS[0]) | Q(history_change_reason__endswith=EDIT_ACTIONS[1]),
+        id=entry.pk,
+        revision=entry.revision if revision is None else revision,
+        history_user__isnull=False,
+    ).values("history_user_id")
+    ids = [pk for pk in (entry.created_by_id, entry.submitted_by_id, *also) if pk is not None]
+    return list(User.objects.filter(Q(pk__in=ids) | Q(pk__in=editors)).order_by("pk"))
+
+
+def entry_reviewers(review_scope: Callable[[User], QuerySet[Any]], entry: ReviewedEntry) -> list[User]:
+    """The active 审核员 who may review the entry: it is in their review scope and not their own (four eyes).
+
+    Reviewers are few: all of them, their roles and their scopes are read in three queries, then one query each.
+    """
+    candidates = list(User.objects.filter(is_active=True, groups__name=Role.REVIEWER.value).distinct().order_by("pk"))
+    prime_roles(candidates)
+    prime_scopes(candidates)
+    return [user for user in candidates if exclude_own(review_scope(user).filter(pk=entry.pk), user).exists()]
 
 
 # --- reporting calendar ----------------------------------------------------------------------------
@@ -347,10 +477,45 @@ def _display(value: object) -> str:
     return str(value)
 
 
+EVIDENCE_ACTIONS = {"+": "上传佐证材料", "-": "删除佐证材料"}
+
+
+def _who(user: Any) -> str:
+    return (user.get_full_name() or user.get_username()) if user else "系统"
+
+
+def evidence_history(entry: Any, evidence_model: type[models.Model], owner: str) -> list[HistoryRow]:
+    """Uploads and removals of an entry's evidence files, oldest first, in one query (their history rows are
+    tagged by the evidence services; an untagged one is named by its kind)."""
+    records = (
+        evidence_model.history.filter(**{f"{owner}_id": entry.pk}, history_type__in=tuple(EVIDENCE_ACTIONS))  # type: ignore[attr-defined]
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    rows = []
+    for record in records:
+        uploaded = record.history_type == "+"
+        name = record.original_name
+        rows.append(
+            HistoryRow(
+                when=record.history_date,
+                who=_who(record.history_user),
+                how=record.history_change_reason or EVIDENCE_ACTIONS[record.history_type],
+                changes=[HistoryChange(field="佐证材料", old="—" if uploaded else name, new=name if uploaded else "—")],
+            )
+        )
+    return rows
+
+
 def entry_history(
-    entry: object, *, fields: list[str], choices: dict[str, dict[Any, Any]] | None = None
+    entry: object,
+    *,
+    fields: list[str],
+    choices: dict[str, dict[Any, Any]] | None = None,
+    evidence: tuple[type[models.Model], str] | None = None,
 ) -> list[HistoryRow]:
-    """Who changed what, when and how, old → new, newest first (from django-simple-history)."""
+    """Who changed what, when and how, old → new, newest first (from django-simple-history). With `evidence` (the
+    kind's evidence model and its key to the entry) the uploads and removals of evidence files are merged in."""
     choices = choices or {}
     records = list(entry.history.select_related("history_user").order_by("history_date", "history_id"))  # type: ignore[attr-defined]
     model = type(entry)
@@ -373,16 +538,18 @@ def entry_history(
                     new=mapping.get(new, _display(new)),
                 )
             )
-        user = record.history_user
         rows.append(
             HistoryRow(
                 when=record.history_date,
-                who=(user.get_full_name() or user.get_username()) if user else "系统",
+                who=_who(record.history_user),
                 how=record.history_change_reason or "",
                 changes=changes,
             )
         )
         previous = record
+    if evidence is not None:
+        rows.extend(evidence_history(entry, *evidence))
+        rows.sort(key=lambda row: row.when)  # stable: rows written at the same instant keep their order
     rows.reverse()
     return rows
 
@@ -425,3 +592,18 @@ def tasks_with_assessment(queryset: QuerySet[Task], year: int | None = None) -> 
     """The task as a whole, as of `year` (default: the plan's last year, i.e. all approved progress)."""
     as_of = year if year is not None else F("plan__period_end_year")
     return with_assessment(queryset, "statuses", Q(statuses__target__isnull=True, statuses__as_of_year=as_of))
+
+
+def notifications_of(user: AnyUser) -> QuerySet[Notification]:
+    """A person's own notifications, newest first; nobody sees another's (their ids are a 404)."""
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    return Notification.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def notification_email_choices(user: AnyUser) -> dict[str, bool]:
+    """Whether the person gets each kind by email: on unless they turned it off (no row means on)."""
+    chosen = dict.fromkeys(NotificationKind.values, True)
+    if user.is_authenticated:
+        chosen.update(NotificationPreference.objects.filter(user=user).values_list("kind", "email"))
+    return chosen

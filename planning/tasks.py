@@ -30,7 +30,9 @@ def dispatch_on_commit(task: CeleryTask, *args: Any) -> None:
     """Queue `task` once the current transaction commits.
 
     A broker that cannot be reached must not turn a saved approval into an error page: the pending-recompute
-    row written with the approval stays, and the periodic catch-up (or the nightly recompute) runs it later.
+    row written with the approval stays, and the periodic catch-up (or the nightly recompute) runs it later. The
+    same holds without a broker (CELERY_TASK_ALWAYS_EAGER): the task runs here, once (Celery's eager mode raises
+    the first retry instead of waiting), and whatever it raises is logged, never passed to the request.
     """
 
     def send() -> None:
@@ -38,10 +40,20 @@ def dispatch_on_commit(task: CeleryTask, *args: Any) -> None:
             task.apply_async(args=args, retry=False)
         except Exception:
             logger.warning(
-                "Could not queue %s%s; it stays pending for the catch-up job", task.name, args, exc_info=True
+                "Could not queue (or, eagerly, run) %s%s; it stays pending for the catch-up job",
+                task.name,
+                args,
+                exc_info=True,
             )
 
     transaction.on_commit(send)
+
+
+def plan_recompute_on_commit(plan_id: int) -> None:
+    """Queue the recompute of a whole plan (an indicators task: named, since planning cannot import indicators)."""
+    from celery import current_app
+
+    dispatch_on_commit(current_app.signature("indicators.tasks.recompute_plan"), plan_id)
 
 
 @shared_task(name="planning.tasks.recompute_task_status", **TASK_OPTIONS)
@@ -65,3 +77,11 @@ def post_webhook(self: CeleryTask, delivery_id: int) -> str:
     from .delivery import webhook_post
 
     return webhook_post(delivery_id=delivery_id)
+
+
+@shared_task(name="planning.tasks.catch_up_deliveries", **{**TASK_OPTIONS, "max_retries": 0})
+def catch_up_deliveries(self: CeleryTask) -> dict[str, int]:
+    """Mail and robot messages the on-commit tasks could not deliver (periodic; the next run is the retry)."""
+    from .delivery import deliveries_catch_up
+
+    return deliveries_catch_up()

@@ -47,12 +47,19 @@ TASK_PROGRESS_PAGES = EntryPages(
     form_kwargs=lambda task: {"task": task},
     initial=lambda progress: {
         "narrative": progress.narrative,
+        "problems": progress.problems,
+        "next_steps": progress.next_steps,
         "percent": plain(progress.percent),
         "passed": {True: "yes", False: "no"}.get(progress.passed, ""),
         **{f"amount_{row.target_id}": plain(row.amount) for row in progress.amounts.all()},
     },
     conflict_values=lambda current: [
         (_("工作进展"), current.narrative),
+        *[
+            (label, text)
+            for label, text in ((_("存在问题"), current.problems), (_("下步打算"), current.next_steps))
+            if text
+        ],
         *([(_("完成百分比"), plain(current.percent))] if current.percent is not None else []),
         *[(row.target.label, plain(row.amount)) for row in current.amounts.select_related("target")],
     ],

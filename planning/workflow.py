@@ -24,7 +24,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import EntryStatus, Plan, ReviewedEntry
+from .models import EntryStatus, Plan, PlanState, ReviewedEntry
 
 E = TypeVar("E", bound=ReviewedEntry)
 AnyUser = User
@@ -216,8 +216,31 @@ def reopen(entry: ReviewedEntry, *, user: AnyUser) -> None:
 # --- input checks shared by forms, API and import ---------------------------------------------------
 
 
+def entries_refused_because(plan: Plan) -> str:
+    """Why the plan takes no entries now (empty when it does): the one rule of a plan's life for every door.
+
+    草稿: imported, not tracked yet. 已结束: still open for its years' entries until the final evaluation is
+    finalised. 已归档: read-only; an administrator reopens it (planning.lifecycle) to correct anything.
+    """
+    if plan.state == PlanState.DRAFT:
+        return _("该规划尚处于草稿状态，尚未开始跟踪，暂不接受填报。")
+    if plan.state == PlanState.ARCHIVED:
+        return _("本规划已归档，只读；如需更正，请联系管理员重新开放。")
+    if plan.state == PlanState.ENDED and plan.evaluation_finalised_at is not None:
+        return _("该规划的终期评估已定稿，不再接受填报或修改；如需更正，请联系管理员。")
+    return ""
+
+
+def ensure_plan_accepts_entries(plan: Plan, *, field_name: str = "__all__") -> None:
+    """Refuse any write to an entry of a plan that takes none now (ValidationError: a form, API or Excel error)."""
+    reason = entries_refused_because(plan)
+    if reason:
+        raise ValidationError({field_name: [reason]})
+
+
 def check_year(plan: Plan, year: Any, today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
+    ensure_plan_accepts_entries(plan, field_name="year")
     try:
         year = int(year)
     except (TypeError, ValueError):

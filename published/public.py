@@ -24,7 +24,7 @@ from indicators.charts import trajectory_chart
 from indicators.models import IndicatorValue
 from indicators.selectors import demo_present, indicators_with_assessment
 from planning.assessment import DISPLAY_LABELS, display_status
-from planning.models import Plan, Task
+from planning.models import Plan, PlanState, Task
 from planning.selectors import AnnotatedAssessment, tasks_with_assessment
 
 from .models import PublishedFigure
@@ -34,9 +34,13 @@ PUBLIC_MAX_AGE = 60
 
 
 def public_plans(today: datetime.date | None = None) -> QuerySet[Plan]:
-    """Plans on the public page: ticked by the administrators and already started (实施中 or ended)."""
+    """Plans on the public page: ticked by the administrators, tracked (not a 草稿) and already started."""
     year = (today or timezone.localdate()).year
-    return Plan.objects.filter(public_page=True, period_start_year__lte=year).select_related("region")
+    return (
+        Plan.objects.filter(public_page=True, period_start_year__lte=year)
+        .exclude(state=PlanState.DRAFT)
+        .select_related("region")
+    )
 
 
 def _public_response(body: str) -> HttpResponse:
@@ -128,19 +132,18 @@ def _figures(plan: Plan) -> list[PublishedFigure]:
 
 def _render_list() -> str:
     plans = list(public_plans())
-    year = timezone.localdate().year
     context = {
-        "plans": [(plan, "实施中" if plan.period_end_year >= year else "已结束") for plan in plans],
+        # The plan's own state (planning.lifecycle), as on every other page of the plan.
+        "plans": [(plan, plan.get_state_display()) for plan in plans],
         "demo_data": demo_present(),
     }
     return render_to_string("public/plan_list.html", context)
 
 
 def _render_plan(plan: Plan) -> str:
-    year = timezone.localdate().year
     context = {
         "plan": plan,
-        "phase": "实施中" if plan.period_end_year >= year else "已结束",
+        "phase": plan.get_state_display(),
         "rows": _indicator_rows(plan),
         "columns": _column_rows(plan),
         "figures": _figures(plan),

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from config.caching import cached_response
 from indicators.api.serializers import FlagSerializer, StatusSummarySerializer
 from indicators.api.views import REGION_PARAMETER
+from indicators.models import FlagKind
 from indicators.selectors import in_display_order
 from planning.api.views import YEAR_PARAMETER
 from planning.selectors import chosen_plan, chosen_region, chosen_year
@@ -24,14 +25,22 @@ FLAGGED_SHOWN = 50  # the rest are paginated on /api/v1/flags/
 
 @extend_schema(
     summary="状态汇总",
-    description="所选规划、年度、区域的指标和任务按状态计数，以及未解除的进度预警（约束性优先，最多 50 条；"
-    "flagged_total 为总数，完整列表见 /api/v1/flags/?state=open&kind=lag&plan=…）。",
+    description="所选规划、年度、区域的指标和任务按状态计数，以及该区域（含下级）未解除的预警（约束性优先，最多 50 条；"
+    "flagged_total 为其总数，flag_totals 为同样筛选下每类的总数；完整列表见 /api/v1/flags/?state=open&kind=…&plan=…）。"
+    "kind、unit 与 /api/v1/flags/ 的同名参数相同，总览页的预警列表也按它们筛选。",
     parameters=[
         OpenApiParameter(
             "plan", OpenApiTypes.INT, description="规划 id（默认：规划期包含今年的规划；都不包含时为最近结束的规划）"
         ),
         YEAR_PARAMETER,
         REGION_PARAMETER,
+        OpenApiParameter(
+            "kind",
+            OpenApiTypes.STR,
+            enum=FlagKind.values,
+            description="预警类型（默认 lag：进度预警；overdue：逾期未报）",
+        ),
+        OpenApiParameter("unit", OpenApiTypes.INT, description="牵头单位 id：只列该单位牵头事项的预警"),
     ],
     responses={200: StatusSummarySerializer},
 )
@@ -45,7 +54,9 @@ class StatusView(APIView):
         plan = chosen_plan(params.get("plan"))
         year = chosen_year(params.get("year"), years=plan.years, default=plan.period_end_year, plan=plan)
         region = chosen_region(user, plan, params.get("region"))
-        summary = status_summary(user, plan, year, region)
+        summary = status_summary(
+            user, plan, year, region, flag_filters={"kind": params.get("kind"), "unit": params.get("unit")}
+        )
 
         def counts(rows: list[tuple[str, str, int]]) -> list[dict[str, Any]]:
             return [{"status": key, "label": label, "count": n} for key, label, n in rows]
@@ -56,7 +67,9 @@ class StatusView(APIView):
             "region": region.pk,
             "indicators": counts(summary.indicator_counts),
             "tasks": counts(summary.task_counts),
-            "flagged": FlagSerializer(in_display_order(summary.lag_flags[:FLAGGED_SHOWN]), many=True).data,
-            "flagged_total": summary.lag_flags.count(),
+            "flag_kind": summary.flags.kind,
+            "flagged": FlagSerializer(in_display_order(summary.flags.flags[:FLAGGED_SHOWN]), many=True).data,
+            "flagged_total": summary.flags.total,
+            "flag_totals": summary.flags.totals,
         }
         return Response(data)

@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from indicators.models import Flag, Indicator, IndicatorStatus, IndicatorValue
+from indicators.models import Flag, FlagKind, Indicator, IndicatorStatus, IndicatorValue
 from planning.api.serializers import (
     ASSESSMENT_API_FIELDS,
     DISPLAY_STATUS_FIELD,
@@ -195,11 +195,18 @@ class StatusCountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+class FlagTotalsSerializer(serializers.Serializer):
+    lag = serializers.IntegerField(help_text="进度预警")
+    overdue = serializers.IntegerField(help_text="逾期未报")
+
+
 class StatusSummarySerializer(serializers.Serializer):
     plan = serializers.IntegerField()
     year = serializers.IntegerField()
     region = serializers.IntegerField()
     indicators = StatusCountSerializer(many=True, help_text="主要指标按状态计数（所选区域）")
     tasks = StatusCountSerializer(many=True, help_text="任务按状态计数")
-    flagged = FlagSerializer(many=True, help_text="未解除的进度预警（约束性优先，最多 50 条）")
-    flagged_total = serializers.IntegerField(help_text="未解除的进度预警总数")
+    flag_kind = serializers.ChoiceField(choices=FlagKind.choices, help_text="flagged 列出的预警类型（参数 kind）")
+    flagged = FlagSerializer(many=True, help_text="该类未解除的预警（约束性优先，最多 50 条）")
+    flagged_total = serializers.IntegerField(help_text="该类未解除的预警总数（flagged 的完整列表的条数）")
+    flag_totals = FlagTotalsSerializer(help_text="同样筛选下每类未解除的预警总数")

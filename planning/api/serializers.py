@@ -145,7 +145,11 @@ class PlanSerializer(serializers.ModelSerializer):
             "watch_below",
             "on_track_below",
             "note",
+            # 草稿 / 实施中 / 已结束 / 已归档 (planning.lifecycle) and when the final evaluation was finalised.
+            "state",
+            "evaluation_finalised_at",
         ]
+        read_only_fields = ["state", "evaluation_finalised_at"]
 
 
 class InitiativeSerializer(serializers.ModelSerializer):
@@ -336,6 +340,8 @@ class TaskProgressSerializer(ReviewedEntrySerializer):
             "year",
             "region",
             "narrative",
+            "problems",
+            "next_steps",
             "percent",
             "passed",
             "amounts",
@@ -356,6 +362,18 @@ class TaskProgressWriteSerializer(StrictInput):
         allow_blank=True,
         max_length=field_limit(TaskProgress, "narrative"),
         help_text="本年度工作进展",
+    )
+    problems = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=field_limit(TaskProgress, "problems"),
+        help_text="存在问题（选填）",
+    )
+    next_steps = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=field_limit(TaskProgress, "next_steps"),
+        help_text="下步打算（选填）",
     )
     percent = NumberText(
         required=False, allow_blank=True, allow_null=True, max_length=40, help_text="定性任务的完成百分比（0—100）"

@@ -129,7 +129,14 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
 
 TASK_PROGRESS_EXAMPLE = OpenApiExample(
     "新建城镇公办幼儿园（专栏14-2）",
-    value={"task": 67, "year": 2023, "narrative": "新建城镇公办幼儿园3所", "amounts": [{"target": 45, "amount": "3"}]},
+    value={
+        "task": 67,
+        "year": 2023,
+        "narrative": "新建城镇公办幼儿园3所",
+        "problems": "部分项目用地手续办理较慢",
+        "next_steps": "加快推进剩余项目开工建设",
+        "amounts": [{"target": 45, "amount": "3"}],
+    },
     request_only=True,
 )
 
@@ -158,6 +165,8 @@ class TaskProgressViewSet(ReviewedEntryViewSet):
         """What the client sent; fields it left out stay UNSET (the service keeps their stored values)."""
         return TaskProgressInput(
             narrative=data.get("narrative", UNSET),
+            problems=data.get("problems", UNSET),
+            next_steps=data.get("next_steps", UNSET),
             percent=data.get("percent", UNSET),
             passed=data.get("passed", UNSET),
             amounts={row["target"]: row["amount"] for row in data.get("amounts", [])},

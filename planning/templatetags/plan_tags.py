@@ -2,6 +2,7 @@
 
 - a figure as people write it (`plain`), or rounded to its indicator's decimal places (`figure`, e.g. forecasts);
 - completion, expected completion and the progress ratio as a whole percent (`percent`: 0.7412 → "74%");
+- a change from last year with its sign (`signed`: "+0.4"; `signed_percent`: 0.0042 → "+0.4%");
 - the gap to a target ("差 0.3", "已超出 0.1", "已达到目标") and a forecast ("趋势下降" rather than a count below zero);
 - an entry's revision in words ("第 1 次更正", nothing for the first filing);
 - a dashboard link's query with one value changed (`board_query`), so no filter is sent twice.
@@ -66,6 +67,28 @@ def percent(value: Any) -> str:
     if number is None:
         return DASH
     return f"{_written((number * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))}%"
+
+
+def _with_sign(text: str) -> str:
+    return text if text == "0" or text.startswith("-") else f"+{text}"
+
+
+@register.filter
+def signed(value: Any, indicator: Any = None) -> str:
+    """A change from one year to the next with its sign, rounded as `figure`: +0.4, -1.25, 0."""
+    number = _decimal(value)
+    if number is None:
+        return DASH
+    return _with_sign(figure(number, indicator))
+
+
+@register.filter
+def signed_percent(value: Any) -> str:
+    """A relative change (a share: 0.0042) as a percent to one decimal with its sign: +0.4%, -12%, 0%."""
+    number = _decimal(value)
+    if number is None:
+        return DASH
+    return f"{_with_sign(_written((number * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)))}%"
 
 
 @register.filter

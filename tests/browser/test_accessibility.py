@@ -75,8 +75,13 @@ def test_every_page_passes_axe(live_plan, live_server, page) -> None:  # type: i
     demo_load()
     status_recompute_all()
     make_user("leo", "领导")
-    make_user("alice", "填报员", units=("市教育局",))
+    alice = make_user("alice", "填报员", units=("市教育局",))
     make_user("carol", "审核员", units=("市教育局",))
+    from planning.notifications import notify
+
+    # 通知 with cards in it: one short, one long enough to fold behind 展开全文.
+    notify(users=[alice], kind="approved", title="已通过：学前教育毛入园率", body="审核通过。", link="/values/")
+    notify(users=[alice], kind="warning", title="新增预警", body="\n".join(f"· 指标{n}：滞后" for n in range(12)))
     base = live_server.url
     indicator = (
         Indicator.objects.filter(name__contains="九年义务教育巩固率", plan__region__isnull=False)
@@ -103,6 +108,7 @@ def test_every_page_passes_axe(live_plan, live_server, page) -> None:  # type: i
         f"/values/{value.pk}/",
         "/tasks/progress/",
         f"/tasks/progress/{progress.pk}/",
+        f"/dashboard/tasks/{progress.task_id}/",
         "/decomposition/",
         "/excel/",
         "/reports/",
@@ -129,7 +135,7 @@ def test_every_page_passes_axe(live_plan, live_server, page) -> None:  # type: i
     page.wait_for_load_state("networkidle")
     assert "已保存并提交审核" in page.locator(".messages").inner_text()
     found.extend(axe_violations(page))
-    for path in ("/values/", "/tasks/progress/", "/notifications/"):
+    for path in ("/values/", "/tasks/progress/", "/notifications/", "/notifications/settings/"):
         check(page, f"{base}{path}", found)
     log_out(page)
 
@@ -140,5 +146,10 @@ def test_every_page_passes_axe(live_plan, live_server, page) -> None:  # type: i
     page.wait_for_load_state("networkidle")
     found.extend(axe_violations(page))
     check(page, f"{base}/dashboard/", found)
+    # At phone width, with the navigation folded behind 菜单 and then opened.
+    page.set_viewport_size({"width": 390, "height": 844})
+    check(page, f"{base}/dashboard/", found)
+    page.click("button.nav-toggle")
+    found.extend(axe_violations(page))
 
     assert found == [], "无障碍检查（axe-core）发现问题：\n" + "\n".join(found)

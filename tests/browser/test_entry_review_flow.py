@@ -39,7 +39,7 @@ def test_entry_submit_approve_and_history(live_plan, live_server, page) -> None:
     page.click("button[name=submit]")
     page.wait_for_load_state("networkidle")
     assert "已保存并提交审核" in page.locator(".messages").inner_text()
-    assert "待审核" in page.locator(".badge").first.inner_text()
+    assert "待审核" in page.locator(".badge:not(.plan-state)").first.inner_text()
     shot(page, "entry-3-submitted")
     entry = IndicatorValue.objects.get()
     assert entry.status == EntryStatus.SUBMITTED

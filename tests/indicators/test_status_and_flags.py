@@ -8,6 +8,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from kombu.exceptions import OperationalError
 
 from indicators.flags import send_flag_digests, sync_overdue_flags
@@ -30,7 +31,14 @@ from indicators.services import (
     status_recompute_all,
     status_recompute_pending,
 )
-from planning.models import Notification, ReportingDeadline, Task, TaskStatus
+from planning.models import (
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    ReportingDeadline,
+    Task,
+    TaskStatus,
+)
 from planning.services import TaskProgressInput, task_progress_approve, task_progress_create, task_progress_submit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today_2026")]
@@ -215,12 +223,53 @@ def test_overdue_flags_follow_the_deadline_and_go_when_the_entry_is_submitted(al
     sync_overdue_flags(today=datetime.date(2026, 3, 15))
     assert Flag.objects.get(key=key).state == FlagState.OPEN  # a draft is not a report
     indicator_value_submit(value=entry, user=alice)
-    result = sync_overdue_flags(today=datetime.date(2026, 3, 15))
-    assert result.resolved == 1
+    # The submission resolved it in its own transaction; the nightly run finds nothing left to do.
     assert Flag.objects.get(key=key).state == FlagState.RESOLVED
+    result = sync_overdue_flags(today=datetime.date(2026, 3, 15))
+    assert (result.raised, result.resolved) == (0, 0)
 
 
-def test_one_digest_per_unit_and_never_twice(
+def warnings_to(username: str) -> list[Notification]:
+    return list(Notification.objects.filter(user__username=username, kind=NotificationKind.WARNING).order_by("pk"))
+
+
+def warning_mails() -> list[tuple[list[str], str]]:
+    return [(m.to, m.subject) for m in mail.outbox if m.subject.startswith("【乐山教育规划目标跟踪】")]
+
+
+def test_a_new_warning_reaches_the_lead_unit_at_once_mailed_as_each_chose(
+    alice,
+    carol,
+    frank,
+    binding,
+    city,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
+) -> None:
+    alice.email, carol.email = "alice@jyj.leshan.gov.cn", "carol@jyj.leshan.gov.cn"
+    alice.save()
+    carol.save()
+    NotificationPreference.objects.create(user=carol, kind=NotificationKind.WARNING, email=False)
+    mail.outbox.clear()
+
+    approved(alice, carol, binding, city, 2023, "95.3", django_capture_on_commit_callbacks)
+    # The approval's on-commit recompute raised a 约束性 warning; 市教育局's people hear of it now, not tonight.
+    flag = Flag.objects.get(state=FlagState.OPEN, kind=FlagKind.LAG, indicator=binding, region=city)
+    assert flag.notified_at is not None
+    (notice,) = warnings_to("alice")
+    assert notice.title == "【乐山教育规划目标跟踪】市教育局：新增预警 1 项，逾期未报 0 项"
+    assert "【约束性】九年义务教育巩固率（乐山市）：约束性指标滞后" in notice.body
+    assert notice.unit is not None and notice.unit.name == "市教育局"
+    assert notice.link == reverse("dashboards:overview") + f"?unit={notice.unit.pk}"
+    assert len(warnings_to("carol")) == 1
+    assert warnings_to("frank") == []  # 市财政局 leads no indicator
+    # One mail per person who wants it (carol turned warning mail off), not one per unit.
+    assert warning_mails() == [(["alice@jyj.leshan.gov.cn"], notice.title)]
+
+    # The nightly digest has nothing new about it.
+    assert send_flag_digests().flags == 0
+
+
+def test_the_nightly_digest_tells_each_unit_once_and_never_twice(
     alice,
     carol,
     frank,
@@ -229,29 +278,51 @@ def test_one_digest_per_unit_and_never_twice(
     muchuan,  # type: ignore[no-untyped-def]
     django_capture_on_commit_callbacks,
 ) -> None:
+    from indicators.tasks import recompute_series
+
     alice.email, carol.email = "alice@jyj.leshan.gov.cn", "carol@jyj.leshan.gov.cn"
     alice.save()
     carol.save()
-    approved(alice, carol, binding, city, 2023, "95.3", django_capture_on_commit_callbacks)
-    approved(alice, carol, binding, muchuan, 2023, "95.1", django_capture_on_commit_callbacks)
-    sync_overdue_flags(today=datetime.date(2026, 3, 15))
+    # The broker is down at both approvals: no warning at once; the nightly run finds both.
+    with mock.patch.object(recompute_series, "apply_async", side_effect=OperationalError("Redis 连接被拒绝")):
+        approved(alice, carol, binding, city, 2023, "95.3", django_capture_on_commit_callbacks)
+        approved(alice, carol, binding, muchuan, 2023, "95.1", django_capture_on_commit_callbacks)
+    assert Notification.objects.filter(kind=NotificationKind.WARNING).count() == 0
     mail.outbox.clear()
 
-    result = send_flag_digests()
-    assert result.mails == 1  # frank of 市财政局 has no e-mail address
-    message = mail.outbox[0]
-    assert sorted(message.to) == ["alice@jyj.leshan.gov.cn", "carol@jyj.leshan.gov.cn"]
-    assert message.subject.startswith("【乐山教育规划目标跟踪】市教育局：新增预警 2 项，逾期未报")
-    assert "【约束性】九年义务教育巩固率（乐山市）：约束性指标滞后" in message.body
-    assert set(Notification.objects.values_list("user__username", flat=True)) == {"alice", "carol", "frank"}
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = status_nightly()
+    # Lag and overdue flags in one digest per unit and person, although the full recompute raised them in parts.
+    assert (summary["digest_notifications"], summary["digest_mails"]) == (3, 2)
+    (alices,) = warnings_to("alice")
+    assert alices.title.startswith("【乐山教育规划目标跟踪】市教育局：新增预警 2 项，逾期未报")
+    assert "【约束性】九年义务教育巩固率（乐山市）：约束性指标滞后" in alices.body
+    assert len(warnings_to("carol")) == 1
     # frank hears only about what 市财政局 leads (加强经费保障 of the implementation plan), as one digest.
-    franks = Notification.objects.get(user=frank)
+    (franks,) = warnings_to("frank")
     assert franks.title.startswith("【乐山教育规划目标跟踪】市财政局：新增预警 0 项，逾期未报")
     assert "九年义务教育巩固率" not in franks.body
+    assert sorted(to for to, _subject in warning_mails()) == [["alice@jyj.leshan.gov.cn"], ["carol@jyj.leshan.gov.cn"]]
 
     again = send_flag_digests()
     assert (again.mails, again.notifications, again.flags) == (0, 0, 0)
-    assert len(mail.outbox) == 1
+    assert len(warning_mails()) == 2
+
+
+def test_a_lagging_task_warns_its_lead_unit_at_once(alice, carol, plan, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    qualitative = next(
+        t
+        for t in plan.tasks.filter(responsibilities__unit__name="市教育局", responsibilities__role="lead").order_by(
+            "order"
+        )
+        if t.progress_kind == "qualitative"
+    )
+    approve_progress(alice, carol, qualitative, 2024, django_capture_on_commit_callbacks, percent="10")
+    flag = Flag.objects.get(state=FlagState.OPEN, kind=FlagKind.LAG, task=qualitative)
+    assert flag.notified_at is not None
+    (notice,) = warnings_to("carol")
+    assert notice.title == "【乐山教育规划目标跟踪】市教育局：新增预警 1 项，逾期未报 0 项"
+    assert f"{qualitative.label}" in notice.body and "滞后" in notice.body
 
 
 def test_an_unreachable_broker_keeps_the_approval_and_the_pending_recompute(  # type: ignore[no-untyped-def]

@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
-from indicators.models import Indicator, IndicatorRegionTarget, IndicatorStatus, IndicatorValue
+from indicators.models import Indicator, IndicatorRegionTarget, IndicatorStatus, IndicatorValue, TargetAdjustment
 from indicators.status import recompute_indicator_statuses
-from planning.assessment import Thresholds, assess
+from planning.assessment import Thresholds, assess, target_as_of
 from planning.models import Plan
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +43,17 @@ def fill(plan: Plan, rng: random.Random, user: User, value=value) -> None:  # ty
         indicator.direction = rng.choice([1, -1])
         indicator.is_additive = rng.random() < 0.3
         indicator.save()
+        # 规划调整: none, one or two, effective from a year of the plan (or the year after the baseline).
+        for effective_year in rng.sample(range(2021, 2026), rng.choice([0, 0, 1, 2])):
+            TargetAdjustment.objects.create(
+                indicator=indicator,
+                original_value=indicator.target_value,
+                adjusted_value=value(rng),
+                effective_year=effective_year,
+                reason="测试",
+                document="测试文件",
+                created_by=user,
+            )
         for region in regions[1:]:
             if rng.random() < 0.4:
                 IndicatorRegionTarget.objects.create(
@@ -71,19 +82,29 @@ def fill(plan: Plan, rng: random.Random, user: User, value=value) -> None:  # ty
     IndicatorValue.objects.bulk_create(rows)
 
 
-def expected_for(status: IndicatorStatus, plan: Plan) -> object:
+def target_for(status: IndicatorStatus, plan: Plan) -> tuple[object, object]:
+    """The series' baseline and the target in force in the row's year (a 规划调整 changes the indicator's own)."""
     indicator = status.indicator
+    adjustments = dict(
+        TargetAdjustment.objects.filter(indicator=indicator).values_list("effective_year", "adjusted_value")
+    )
+    indicator_target = target_as_of(indicator.target_value, adjustments, status.as_of_year)
     own = IndicatorRegionTarget.objects.filter(indicator=indicator, region=status.region).first()
     if status.region_id == plan.region_id:
-        baseline, target = indicator.baseline_value, indicator.target_value
-    elif own is not None and (own.baseline_value is not None or own.target_value is not None):
+        return indicator.baseline_value, indicator_target
+    if own is not None and (own.baseline_value is not None or own.target_value is not None):
         if indicator.is_additive:
-            baseline, target = own.baseline_value, own.target_value
-        else:
-            baseline = own.baseline_value if own.baseline_value is not None else indicator.baseline_value
-            target = own.target_value if own.target_value is not None else indicator.target_value
-    else:
-        baseline, target = (None, None) if indicator.is_additive else (indicator.baseline_value, indicator.target_value)
+            return own.baseline_value, own.target_value
+        return (
+            own.baseline_value if own.baseline_value is not None else indicator.baseline_value,
+            own.target_value if own.target_value is not None else indicator_target,
+        )
+    return (None, None) if indicator.is_additive else (indicator.baseline_value, indicator_target)
+
+
+def expected_for(status: IndicatorStatus, plan: Plan) -> object:
+    indicator = status.indicator
+    baseline, target = target_for(status, plan)
     observations = dict(
         IndicatorValue.objects.filter(
             indicator=indicator, region=status.region, approved_value__isnull=False
@@ -144,12 +165,15 @@ def test_sql_recompute_matches_the_reference(plan, seed, figures, integer_type) 
             continue
         checked += 1
         context = (row.indicator.number, row.region.name, row.as_of_year)
+        assert row.target_value == target_for(row, plan)[1], context
         assert row.status == wanted.status, context
         assert row.latest_year == wanted.latest_year, context
         for name in ("gap", "completion", "expected_completion", "ratio", "forecast_value"):
             assert close(getattr(row, name), getattr(wanted, name)), (context, name)
         assert row.forecast_meets_target == wanted.forecast_meets_target, context
     assert checked > 500
+    own = [r for r in rows if r.region_id == plan.region_id]
+    assert sum(r.target_value != r.indicator.target_value for r in own) > 5  # the adjustments were in play
 
 
 def test_band_edges_are_exact_in_sql(plan, alice, city) -> None:  # type: ignore[no-untyped-def]

@@ -80,7 +80,7 @@ def test_a_report_is_generated_by_a_task_and_downloaded(
     entry_user.force_login(alice)
     assert entry_user.get(reverse("reports:reports")).status_code == 403
     bad = client.post(reverse("reports:reports"), {"plan": plan.pk, "year": "2031", "kind": "annual"}, follow=True)
-    assert "年度应在规划期之内。" in bad.content.decode()
+    assert "年度应在规划期 2021—2025 年之内。" in bad.content.decode()
 
 
 def test_libreoffice_renders_the_report(plan, some_progress, soffice, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -168,9 +168,16 @@ def build_world() -> World:
         indicator=rate,
         key="matrix-published-figure",
     )
+    from planning.notifications import notify
+
+    # alice's own notification: hers to read, open and mark read; nobody else learns it exists.
+    [notification] = notify(
+        users=[users["alice"]], kind="approved", title="填报已通过", body="学前教育毛入园率", link="/values/"
+    )
     return World(
         users=users,
         objects={
+            "notification": notification,
             "published_figure": published_figure,
             "plan": plan,
             "rate": rate,
@@ -272,6 +279,12 @@ ROUTES: dict[str, Route] = {
         hidden_from=frozenset({"frank", "nobody"}),
     ),
     "dashboards:unit": Route(lambda w: f"/dashboard/units/{o('unit')(w)}/", readers=frozenset({"alice", "leo", "ada"})),
+    # A task's page: the task is 市教育局's and city-wide, so county people and 市财政局 do not see it at all.
+    "dashboards:task": Route(
+        lambda w: f"/dashboard/tasks/{o('task')(w)}/",
+        readers=PROGRESS_READERS,
+        hidden_from=PROGRESS_HIDDEN | {"bob", "jill", "rita", "dave"},
+    ),
     # Published figures (公开数据): public information, read by everyone with a role; a draft from a Leshan figure
     # only by whoever captures that indicator × region (alice, for 市教育局's rate city-wide).
     "published:benchmark": Route(lambda w: "/dashboard/benchmark/", readers=SIGNED_IN_WITH_ROLE),
@@ -318,7 +331,30 @@ ROUTES: dict[str, Route] = {
         hidden_from=VALUE_J_HIDDEN,
         data=version_of("value_j"),
     ),
-    "workbench:notifications": Route(lambda w: "/notifications/", readers=SIGNED_IN_WITH_ROLE),
+    # Everyone's own notifications: reading and marking read is everybody's (leaders included); another person's
+    # notification is a 404 to all but its owner.
+    "workbench:notifications": Route(
+        lambda w: "/notifications/", methods=("GET", "POST"), readers=SIGNED_IN_WITH_ROLE, writers=EVERYONE
+    ),
+    "workbench:notification-settings": Route(
+        lambda w: "/notifications/settings/",
+        methods=("GET", "POST"),
+        readers=SIGNED_IN_WITH_ROLE,
+        writers=EVERYONE,
+        data=lambda w: {"email_warning": "on"},
+    ),
+    "workbench:notification-read": Route(
+        lambda w: f"/notifications/{o('notification')(w)}/read/",
+        methods=("POST",),
+        writers=frozenset({"alice"}),
+        hidden_from=EVERYONE - {"alice"},
+    ),
+    "workbench:notification-open": Route(
+        lambda w: f"/notifications/{o('notification')(w)}/open/",
+        methods=("POST",),
+        writers=frozenset({"alice"}),
+        hidden_from=EVERYONE - {"alice"},
+    ),
     "exchange:excel": Route(lambda w: "/excel/", readers=frozenset({"alice", "bob", "jill", "frank", "ada"})),
     "exchange:excel-template": Route(lambda w: "/excel/template/?year=2024"),
     "exchange:excel-upload": Route(
@@ -337,6 +373,13 @@ ROUTES: dict[str, Route] = {
         lambda w: f"/excel/imports/{o('batch')(w)}/progress/", readers=frozenset({"alice"}), hidden_from=IMPORT_HIDDEN
     ),
     "exchange:export-xlsx": Route(lambda w: "/excel/export.xlsx", readers=SIGNED_IN_WITH_ROLE),
+    # 规划管理: administrators only (others 403); an upload's preview lives in the uploader's session, so an unknown
+    # token is 404 for everyone, the administrator included.
+    "exchange:plans-manage": Route(lambda w: "/plans/manage/", readers=frozenset({"ada"})),
+    "exchange:plans-export": Route(lambda w: f"/plans/manage/{o('plan')(w)}/export.xlsx", readers=frozenset({"ada"})),
+    "exchange:plans-upload": Route(lambda w: "/plans/manage/upload/", methods=("POST",), writers=frozenset({"ada"})),
+    "exchange:plans-preview": Route(lambda w: f"/plans/manage/uploads/{'0' * 32}/"),
+    "exchange:plans-confirm": Route(lambda w: f"/plans/manage/uploads/{'0' * 32}/confirm/", methods=("POST",)),
     "exchange:export-csv": Route(lambda w: "/excel/export.csv", readers=SIGNED_IN_WITH_ROLE),
     "reports:reports": Route(
         lambda w: "/reports/",
@@ -346,6 +389,10 @@ ROUTES: dict[str, Route] = {
     ),
     "reports:report-download": Route(
         lambda w: f"/reports/{o('report')(w)}/download/", readers=frozenset({"leo", "ada"})
+    ),
+    # 删除演示数据 (under /admin/demo/): administrators only; everyone else, leaders included, is refused (403).
+    "demo:remove": Route(
+        lambda w: "/admin/demo/remove/", methods=("GET", "POST"), readers=frozenset({"ada"}), writers=frozenset({"ada"})
     ),
     "indicators:decomposition-list": Route(lambda w: "/decomposition/", readers=SIGNED_IN_WITH_ROLE),
     "indicators:decomposition-edit": Route(
@@ -408,6 +455,16 @@ ROUTES: dict[str, Route] = {
     "api:published-figure-list": Route(lambda w: "/api/v1/published-figures/", readers=SIGNED_IN_WITH_ROLE),
     "api:published-figure-detail": Route(
         lambda w: f"/api/v1/published-figures/{o('published_figure')(w)}/", readers=SIGNED_IN_WITH_ROLE
+    ),
+    "api:notification-list": Route(lambda w: "/api/v1/notifications/", readers=SIGNED_IN_WITH_ROLE),
+    "api:notification-read": Route(
+        lambda w: f"/api/v1/notifications/{o('notification')(w)}/read/",
+        methods=("POST",),
+        writers=frozenset({"alice"}),
+        hidden_from=EVERYONE - {"alice"},
+    ),
+    "api:notification-read-all": Route(
+        lambda w: "/api/v1/notifications/read-all/", methods=("POST",), writers=EVERYONE
     ),
     "api:flag-list": Route(lambda w: "/api/v1/flags/", readers=SIGNED_IN_WITH_ROLE),
     "api:flag-detail": Route(
@@ -498,6 +555,10 @@ ROUTES: dict[str, Route] = {
         ]
     },
 }
+
+
+# Routes where a leader writes only what is theirs: their own notifications' read state and email choices.
+OWN_NOTIFICATIONS = ("workbench:notifications", "workbench:notification-settings", "api:notification-read-all")
 
 
 def url_pattern_names() -> set[str]:
@@ -607,11 +668,12 @@ def test_the_authorization_matrix(plan, figure) -> None:  # type: ignore[no-unty
                     write_attempts += 1
                     if wrote and person not in route.writers:
                         problems.append(f"{cell} wrote to the database but may not")
-                    # Leaders read; their only writes are logging out (of the API too) and asking for a report.
+                    # Leaders read; their only writes are logging out (of the API too), asking for a report and
+                    # their own notifications (marking them read, choosing which to get by email).
                     if (
                         person == "leo"
                         and not route.public
-                        and route_name not in ("logout", "api:token-revoke-all", "reports:reports")
+                        and route_name not in ("logout", "api:token-revoke-all", "reports:reports", *OWN_NOTIFICATIONS)
                         and code
                         not in (
                             403,

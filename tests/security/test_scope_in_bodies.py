@@ -198,7 +198,8 @@ def get_urls(world: World) -> dict[str, list[str]]:
         "dashboards:units": plans_years,
         "dashboards:indicator": [*by_region, "year=2023"],
         "dashboards:unit": plans_years,
-        "workbench:my-reporting": plans_years,
+        "workbench:my-reporting": [*plans_years, "q=学前&overdue=1", "status=missing", f"indicator={rate}"],
+        "workbench:review": ["kind=indicator", "kind=task", "q=学前", f"indicator={rate}"],
         "indicators:value-list": [*by_region, f"plan={other_plan.pk}", "status=approved"],
         "exchange:excel-template": [f"region={r}" for r in regions],  # the route's URL already has ?year=
         "exchange:export-xlsx": plans_years,
@@ -216,6 +217,8 @@ def get_urls(world: World) -> dict[str, list[str]]:
         "api:indicator-value-list": [*by_region, f"plan={other_plan.pk}", "status=approved"],
         "api:task-progress-list": [*by_region, "status=submitted"],
         "api:task-list": plans_years,
+        "workbench:notifications": ["unread=true", "kind=approved"],
+        "api:notification-list": ["unread=true", "kind=approved"],
     }
     urls: dict[str, list[str]] = {}
     for name, route in ROUTES.items():
@@ -293,11 +296,14 @@ def progress(task: Any, year: int, user: Any, *, region: Any = None, then: str =
 
 
 def recompute() -> None:
-    from indicators.flags import sync_overdue_flags
+    from indicators.flags import send_flag_digests, sync_overdue_flags
     from indicators.services import status_recompute_all
 
     status_recompute_all()
     sync_overdue_flags()
+    # The base world's people have heard of its flags, as after a nightly run; a change then tells only the people
+    # who may see what changed.
+    send_flag_digests()
 
 
 def base_world() -> tuple[World, Helpers]:
