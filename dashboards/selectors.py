@@ -196,7 +196,8 @@ def task_page(user: AnyUser, pk: int, year: Any = None) -> TaskPage:
         .select_related("region", "lead_unit")
         .order_by("kind", "-year", "region__order")
     )
-    titles = dict(Plan.objects.values_list("source_document", "title"))
+    # The title of each cited document, from the plan first loaded from it (an imported copy keeps the same source).
+    titles = dict(reversed(Plan.objects.order_by("pk").values_list("source_document", "title")))
     return TaskPage(
         task=task,
         year=year,

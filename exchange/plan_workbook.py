@@ -43,6 +43,7 @@ from planning.models import (
     Unit,
 )
 from planning.tasks import dispatch_on_commit
+from planning.workflow import plan_frozen_because
 from regions.models import Region
 
 from .reader import ImportProblem, UnsafeFile, open_workbook
@@ -1011,6 +1012,11 @@ def plan_import(
     meta.pop("region_id", None)
     meta["state"] = PlanState.DRAFT  # used only when the plan is new
     result.code = meta["code"]
+    existing_plan = Plan.objects.filter(code=result.code).first()
+    frozen = plan_frozen_because(existing_plan) if existing_plan is not None else ""
+    if frozen:
+        result.problems.append(ImportProblem("规划", 0, "代码", f"规划“{result.code}”：{frozen}"))
+        return result
     reason = (reason or f"系统：import_plan {file_name}")[:100]
     report = LoadReport()
     try:

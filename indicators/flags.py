@@ -40,7 +40,7 @@ from planning.models import (
     TaskStatus,
     Unit,
 )
-from planning.notifications import emails_wanted, notify
+from planning.notifications import emails_wanted, notify, robot_post
 from planning.selectors import AnyUser, deadline_for, user_scope
 from planning.templatetags.plan_tags import forecast, percent
 
@@ -54,6 +54,7 @@ BEHIND = {AssessmentStatus.LAGGING, AssessmentStatus.REGRESSING}
 class FlagSyncResult:
     raised: int
     resolved: int
+    escalated: int = 0  # open lag flags that became 滞后/倒退/约束性 since their unit heard of them
 
 
 def _plain(value: Decimal | None) -> str:
@@ -90,6 +91,7 @@ def _sync(
         if key not in current
     ]
     changed = []
+    escalated = 0
     for key, flag in current.items():
         fields = wanted.get(key)
         if fields is None:
@@ -97,21 +99,40 @@ def _sync(
             flag.resolved_at = now
             flag.resolution = _resolution(kind, flag)
             changed.append(flag)
-        elif flag.reason != fields["reason"] or flag.status != fields["status"]:
-            flag.reason, flag.status = fields["reason"], fields["status"]
+        elif any(getattr(flag, name) != fields.get(name, getattr(flag, name)) for name in KEPT_FIELDS):
+            if kind == FlagKind.LAG and _alarming(fields) and not _alarming(flag.__dict__):
+                # Worse than when the unit heard of it (e.g. from "forecast misses" to 滞后): tell them again.
+                flag.notified_at = None
+                escalated += 1
+            for name in KEPT_FIELDS:
+                if name in fields:
+                    setattr(flag, name, fields[name])
             changed.append(flag)
     with transaction.atomic():
         Flag.objects.bulk_create(creates, batch_size=1000)
         for flag in changed:
             flag._change_reason = "系统：自动解除" if flag.state == FlagState.RESOLVED else "系统：原因更新"  # type: ignore[attr-defined]
-        Flag.objects.bulk_update(changed, ["state", "resolved_at", "resolution", "reason", "status"], batch_size=1000)
+        Flag.objects.bulk_update(
+            changed, ["state", "resolved_at", "resolution", *KEPT_FIELDS, "notified_at"], batch_size=1000
+        )
         # bulk_* bypass django-simple-history; record the rows ourselves so every flag keeps its story.
         _history(creates, "+", "系统：发出预警")
         _history(changed, "~", None)
     resolved = sum(1 for flag in changed if flag.state == FlagState.RESOLVED)
     if creates or changed:
         status_changed()
-    return FlagSyncResult(raised=len(creates), resolved=resolved)
+    return FlagSyncResult(raised=len(creates), resolved=resolved, escalated=escalated)
+
+
+# What an open flag keeps up to date from its subject: the reason and status, and the unit and attribute an
+# administrator may have changed since it was raised (the unit's counts and warnings follow them).
+KEPT_FIELDS = ("reason", "status", "lead_unit_id", "is_binding")
+
+
+def _alarming(fields: dict[str, Any]) -> bool:
+    """滞后/倒退, or a 约束性 indicator 需加快 or worse: what a lead unit is told of at once."""
+    status = fields.get("status")
+    return status in BEHIND or (bool(fields.get("is_binding")) and status in WORSE_THAN_WATCH)
 
 
 def _history(flags: list[Flag], history_type: str, reason: str | None) -> None:
@@ -439,7 +460,12 @@ def send_flag_digests(now: datetime.datetime | None = None) -> DigestResult:
             )
         )
         members = unit_members(pending_units)
-        units = list(Unit.objects.filter(pk__in=[u for u in pending_units if members.get(u)]))
+        # Units with people to tell, or a group robot to post to; the others' flags wait until someone joins.
+        units = list(
+            Unit.objects.filter(
+                Q(pk__in=[u for u in pending_units if members.get(u)]) | Q(pk__in=pending_units, webhook_url__gt="")
+            )
+        )
         claimed = Flag.objects.filter(state=FlagState.OPEN, notified_at__isnull=True, lead_unit__in=units).update(
             notified_at=now
         )
@@ -463,6 +489,12 @@ def send_flag_digests(now: datetime.datetime | None = None) -> DigestResult:
                 if seen:
                     audiences[seen].append(user)
             whole = frozenset(ids)
+            if whole not in audiences:
+                # Nobody of the unit sees all of it (or it has no accounts): its group robot still hears of it all.
+                title, body = digest_text(unit, flags)
+                robot_post(
+                    unit=unit, kind=NotificationKind.WARNING, title=title, body=body, link=f"{overview}?unit={unit.pk}"
+                )
             for seen, people in sorted(audiences.items(), key=lambda item: item[0] != whole):
                 title, body = digest_text(unit, [flag for flag in flags if flag.pk in seen])
                 created = notify(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from planning import entries, workflow
 from planning.lifecycle import plans_end_due
-from planning.models import PendingTaskRecompute, PlanState, Role, Task
+from planning.models import PendingTaskRecompute, Role, Task
 from planning.roles import has_role
 from planning.services import task_status_recompute
 from planning.workflow import Channel, NotAllowed
@@ -120,8 +120,9 @@ def indicator_target_adjustment_clean(
     plan = indicator.plan
     errors: list[ValidationError] = []
     cleaned: dict[str, Any] = {}
-    if plan.state == PlanState.ARCHIVED:
-        errors.append(ValidationError({"__all__": [_("本规划已归档，只读；如需调整目标，请先由管理员重新开放。")]}))
+    frozen = workflow.plan_frozen_because(plan)
+    if frozen:
+        errors.append(ValidationError({"__all__": [frozen]}))
     try:
         cleaned["adjusted_value"] = workflow.parse_decimal(
             adjusted_value,
@@ -219,8 +220,9 @@ def indicator_target_adjustment_remove(
     if not has_role(user, Role.ADMIN):
         raise NotAllowed(_("只有管理员可以调整规划目标。"))
     indicator = adjustment.indicator
-    if indicator.plan.state == PlanState.ARCHIVED:
-        raise ValidationError({"__all__": [_("本规划已归档，只读；如需调整目标，请先由管理员重新开放。")]})
+    frozen = workflow.plan_frozen_because(indicator.plan)
+    if frozen:
+        raise ValidationError({"__all__": [frozen]})
     workflow.tag_history(adjustment, user=user, channel=channel, action="撤销目标调整")
     adjustment.delete()
     _request_indicator_recompute(indicator)
@@ -244,7 +246,7 @@ def status_recompute_series(*, indicator_id: int, region_id: int) -> dict[str, i
     PendingSeriesRecompute.objects.filter(
         indicator_id=indicator_id, region_id=region_id, requested_at__lte=started
     ).delete()
-    if flags.raised:
+    if flags.raised or flags.escalated:
         warn_lead_units()
     return {"rows_written": result.rows_written, "flags_raised": flags.raised, "flags_resolved": flags.resolved}
 

@@ -58,7 +58,7 @@ def notify(
 
     Mail for those who want it and the unit's group-robot message are queued to run after the commit.
     """
-    from .tasks import dispatch_on_commit, post_webhook, send_notification_emails
+    from .tasks import dispatch_on_commit, send_notification_emails
 
     people = {user.pk: user for user in users if user is not None and user.is_active}
     if occasion:
@@ -86,10 +86,20 @@ def notify(
     mail_ids = sorted(n.pk for n in created if n.user.email and n.user_id in wanted)
     if mail_ids:
         dispatch_on_commit(send_notification_emails, mail_ids)
-    if webhook and unit is not None and unit.webhook_url and created:
-        delivery = WebhookDelivery.objects.create(unit=unit, kind=kind, title=title, text=markdown(title, body, link))
-        dispatch_on_commit(post_webhook, delivery.pk)
+    if webhook and unit is not None and created:
+        robot_post(unit=unit, kind=kind, title=title, body=body, link=link)
     return created
+
+
+def robot_post(*, unit: Unit, kind: str, title: str, body: str, link: str = "") -> WebhookDelivery | None:
+    """Queue one message to the unit's group robot (none set: nothing), posted after the commit."""
+    from .tasks import dispatch_on_commit, post_webhook
+
+    if not unit.webhook_url:
+        return None
+    delivery = WebhookDelivery.objects.create(unit=unit, kind=kind, title=title, text=markdown(title, body, link))
+    dispatch_on_commit(post_webhook, delivery.pk)
+    return delivery
 
 
 def markdown(title: str, body: str, link: str) -> str:
@@ -159,7 +169,13 @@ def transition_recipients(kind: EntryKind, entry: ReviewedEntry, action: str, ac
         people = entry_authors(entry, revision=entry.revision - 1, also=[entry.reviewed_by_id])
     else:
         return []
-    return [person for person in people if person.pk != actor.pk]
+    # Only people who may still see the entry (a scope may have changed since they wrote it): nobody is told of,
+    # mailed about or linked to an item outside their view.
+    return [
+        person
+        for person in people
+        if person.pk != actor.pk and (action == "submit" or kind.visible(person).filter(pk=entry.pk).exists())
+    ]
 
 
 def entry_transition_notify(

@@ -231,6 +231,16 @@ def entries_refused_because(plan: Plan) -> str:
     return ""
 
 
+def plan_frozen_because(plan: Plan) -> str:
+    """Why the plan itself (its targets, structure, adjustments) may not change now (empty when it may): once the
+    final evaluation is finalised, and while archived, the figures its reports state must stay as they were."""
+    if plan.state == PlanState.ARCHIVED:
+        return _("本规划已归档，只读；如需修改，请先由管理员重新开放。")
+    if plan.evaluation_finalised_at is not None:
+        return _("该规划的终期评估已定稿，规划内容和目标不能再修改；如需更正，请先由管理员重新开放。")
+    return ""
+
+
 def ensure_plan_accepts_entries(plan: Plan, *, field_name: str = "__all__") -> None:
     """Refuse any write to an entry of a plan that takes none now (ValidationError: a form, API or Excel error)."""
     reason = entries_refused_because(plan)

@@ -5,6 +5,7 @@ The tables read the same rows as the dashboards, so the report and the pages agr
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ from planning.assessment import DISPLAY_LABELS, DISPLAY_STATUSES, display_status
 from planning.models import (
     EntryStatus,
     Plan,
+    PlanState,
     Responsibility,
     ResponsibilityBasis,
     ResponsibilityRole,
@@ -149,9 +151,17 @@ def collect(plan: Plan, year: int, kind: str) -> ReportData:
         .values_list("source", flat=True)
         .distinct()
     }
-    related = list(
-        Plan.objects.filter(source_document__in=mapped_files).exclude(pk=plan.pk).order_by("issued_on", "code")
-    )
+    # One plan per cited document, never a draft (an imported copy must not change another plan's report): the
+    # first loaded of those tracked.
+    related_by_source: dict[str, Plan] = {}
+    for other in (
+        Plan.objects.filter(source_document__in=mapped_files)
+        .exclude(pk=plan.pk)
+        .exclude(state=PlanState.DRAFT)
+        .order_by("pk")
+    ):
+        related_by_source.setdefault(other.source_document, other)
+    related = sorted(related_by_source.values(), key=lambda other: (other.issued_on or datetime.date.min, other.code))
     return ReportData(
         plan=plan,
         year=year,

@@ -147,6 +147,27 @@ def test_a_changed_cell_updates_only_that_row_with_history(plan: Plan) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("frozen", ["archived", "finalised"])
+def test_an_archived_or_finalised_plan_is_not_changed_by_a_workbook(plan: Plan, frozen: str) -> None:
+    import datetime
+
+    data = build_plan_workbook(plan)
+    rows = cells(data)[pw.INDICATOR_SHEET]
+    row = next(i for i, r in enumerate(rows, 1) if r[0] == 2)
+    column = next(i for i, f in enumerate(pw.INDICATOR_FIELDS) if f.key == "target_value")
+    changed = edited(data, pw.INDICATOR_SHEET, f"{'ABCDEFGHIJKLMNOPQRSTU'[column]}{row}", 96.5)
+    plan.evaluation_finalised_at = datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC)
+    plan.state = PlanState.ARCHIVED if frozen == "archived" else PlanState.ENDED
+    plan.save()
+    counts = plan_rows_count()
+    result = plan_import(changed, file_name="changed.xlsx")
+    assert not result.ok and result.written == 0
+    assert "重新开放" in result.problems[0].message
+    assert plan_rows_count() == counts
+    assert plan.indicators.get(number=2).target_value == Decimal("96")
+
+
+@pytest.mark.django_db
 def test_a_dry_run_reports_the_counts_and_writes_nothing(plan: Plan) -> None:
     data = build_plan_workbook(plan)
     counts = plan_rows_count()

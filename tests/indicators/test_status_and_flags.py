@@ -425,3 +425,48 @@ def test_values_are_untouched_by_a_recompute(alice, carol, rate, city, django_ca
     before = IndicatorValue.history.filter(id=entry.pk).count()
     status_recompute_all()
     assert IndicatorValue.history.filter(id=entry.pk).count() == before
+
+
+def test_an_open_flag_follows_its_unit_and_is_told_again_when_it_gets_worse(plan, rate, city) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from indicators.flags import _sync
+    from planning.models import AssessmentStatus, Unit
+
+    education, finance = Unit.objects.get(name="市教育局"), Unit.objects.get(name="市财政局")
+    earlier = timezone.now() - dt.timedelta(days=3)
+    key = f"lag:indicator:{rate.pk}:region:{city.pk}"
+    flag = Flag.objects.create(
+        kind=FlagKind.LAG,
+        key=key,
+        plan=plan,
+        indicator=rate,
+        region=city,
+        year=2025,
+        lead_unit=education,
+        status=AssessmentStatus.ON_TRACK,
+        reason="按趋势预测为 95.5，达不到目标 96",
+        raised_at=earlier,
+        notified_at=earlier,
+    )
+    wanted = {
+        "plan_id": plan.pk,
+        "indicator": rate,
+        "region_id": city.pk,
+        "year": 2025,
+        "lead_unit_id": finance.pk,  # an administrator changed the lead unit
+        "is_binding": False,
+        "status": AssessmentStatus.LAGGING,
+        "reason": "滞后",
+    }
+    result = _sync(FlagKind.LAG, {key: wanted}, Flag.objects.filter(pk=flag.pk), timezone.now())
+    flag.refresh_from_db()
+    assert (flag.lead_unit, flag.status, flag.reason) == (finance, AssessmentStatus.LAGGING, "滞后")
+    # Now 滞后: the unit hears of it again (the next digest takes flags not yet notified).
+    assert flag.notified_at is None and result.escalated == 1
+    # Only the reason changes next time: no new notice.
+    wanted["reason"] = "滞后（完成度 40%）"
+    result = _sync(FlagKind.LAG, {key: wanted}, Flag.objects.filter(pk=flag.pk), timezone.now())
+    assert result.escalated == 0

@@ -214,3 +214,16 @@ def test_an_occasion_is_told_once_per_person(alice, carol, erin) -> None:  # typ
     notify(users=[alice], kind=NotificationKind.WARNING, title="t", body="b")
     notify(users=[alice], kind=NotificationKind.WARNING, title="t", body="b")
     assert Notification.objects.filter(user=alice, occasion="").count() == 2
+
+
+def test_an_author_who_no_longer_sees_the_entry_is_not_told(alice, carol, rate, city) -> None:  # type: ignore[no-untyped-def]
+    from planning.models import Unit
+
+    entry = indicator_value_submit(value=draft(alice, rate, city), user=alice)
+    # Alice moves to another unit before the review: the value is now outside her view.
+    alice.scope.units.set(Unit.objects.filter(name="市财政局"))
+    alice.scope.view_units.set(Unit.objects.filter(name="市财政局"))
+    Notification.objects.all().delete()
+    indicator_value_return(value=entry, user=carol, comment="请补充来源。")
+    assert told() == []
+    assert not [m for m in mail.outbox if "请补充来源" in m.body]
