@@ -190,7 +190,8 @@ def board_indicators(request: HttpRequest, board: Dashboard, *, assessed: bool =
     queryset = board_indicator_queryset(request, board)
     if assessed:
         queryset = indicators_with_assessment(queryset, year=board.year, region_id=board.region.pk)
-    return list(queryset.order_by("number"))
+    # The adjustments, for "原目标 X" beside a target in force that an adjustment set (plan_tags.target_adjusted).
+    return list(queryset.prefetch_related("target_adjustments").order_by("number"))
 
 
 def _chart_counts(counts: list[tuple[str, str, int]]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import zipfile
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -324,6 +325,25 @@ class _Builder:
 
     # --- content blocks --------------------------------------------------------------------------------
 
+    def saved(self) -> bytes:
+        """The .docx bytes. The zip entries carry the document's own time (report_time), not the clock's, so the
+        same data gives byte-for-byte the same file once the evaluation is finalised."""
+        output = io.BytesIO()
+        self.document.save(output)
+        stamp = report_time(self.data.plan).astimezone(datetime.UTC)
+        date_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
+        stamped = io.BytesIO()
+        with (
+            zipfile.ZipFile(io.BytesIO(output.getvalue())) as source,
+            zipfile.ZipFile(stamped, "w", zipfile.ZIP_DEFLATED) as target,
+        ):
+            for info in source.infolist():
+                entry = zipfile.ZipInfo(info.filename, date_time=date_time)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                entry.external_attr = info.external_attr
+                target.writestr(entry, source.read(info.filename))
+        return stamped.getvalue()
+
     def demo_warning(self) -> None:
         """The cover's warning that the figures include generated demo data (every kind of report says it)."""
         from docx.shared import RGBColor
@@ -538,9 +558,7 @@ class _Builder:
         for text, indent in ((plan.issuing_body, 4 + (width(date) - width(plan.issuing_body)) / 2), (date, 4)):
             p = self.paragraph(text, indent=False, align="RIGHT")
             p.paragraph_format.right_indent = Pt(BODY_SIZE * max(indent, 0))
-        output = io.BytesIO()
-        self.document.save(output)
-        return output.getvalue()
+        return self.saved()
 
     def overview(self) -> None:
         data = self.data

@@ -301,7 +301,6 @@ class _FinalBuilder(_Builder):
     # --- the document ------------------------------------------------------------------------------------
 
     def build(self) -> bytes:
-        import io
 
         from docx.shared import Pt
 
@@ -359,9 +358,7 @@ class _FinalBuilder(_Builder):
         for text, indent in ((plan.issuing_body, 4 + (width(date) - width(plan.issuing_body)) / 2), (date, 4)):
             p = self.paragraph(text, indent=False, align="RIGHT")
             p.paragraph_format.right_indent = Pt(16 * max(indent, 0))
-        output = io.BytesIO()
-        self.document.save(output)
-        return output.getvalue()
+        return self.saved()
 
     def conclusion(self) -> None:
         data, final = self.data, self.final

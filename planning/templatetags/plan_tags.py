@@ -130,3 +130,19 @@ def revision(entry: Any) -> str:
 def board_query(board: Any, **changes: Any) -> str:
     """The dashboard's filters as a query string with `changes` applied, each key once."""
     return str(board.query(**changes))
+
+
+@register.simple_tag
+def target_adjusted(indicator: Any, target: Decimal | None) -> str:
+    """ "（原目标 96，自2024年调整）" beside a target in force that a 规划调整 set; "" otherwise.
+
+    Reads the indicator's adjustments (prefetch them: `target_adjustments`); a region's own decomposed target that
+    differs from the published one is not an adjustment and gets nothing."""
+    if target is None or target == indicator.target_value:
+        return ""
+    for row in indicator.target_adjustments.all():
+        if row.adjusted_value == target:
+            return (
+                f"（原目标 {plain(indicator.target_value)}{indicator.target_qualifier}，自{row.effective_year}年调整）"
+            )
+    return ""

@@ -199,6 +199,21 @@ def test_the_indicator_page_shows_the_original_and_the_adjusted_target(ada, leo,
     assert f"规划调整：目标值 96（自2024年调整为 95.9，依据{DOCUMENT}）" in body
 
 
+def test_the_overview_card_names_the_original_target_beside_the_adjusted_one(  # type: ignore[no-untyped-def]
+    ada, leo, plan, rate, city, series, django_capture_on_commit_callbacks, django_assert_max_num_queries
+) -> None:
+    client = Client()
+    client.force_login(leo)
+    url = reverse("dashboards:overview")
+    query = {"plan": plan.pk, "year": 2025}
+    assert "原目标" not in client.get(url, query).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        adjust(ada, rate, value="95.9", year=2024)
+    with django_assert_max_num_queries(40):
+        body = client.get(url, query).content.decode()
+    assert "2025年目标 95.9（原目标 96，自2024年调整）" in " ".join(body.split())
+
+
 def test_reports_show_the_original_and_the_adjusted_target(
     ada, plan, rate, series, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]

@@ -293,3 +293,23 @@ def test_starting_to_track_a_draft_computes_its_statuses(ada, plan, django_captu
     expected = plan.indicators.count() * len(plan.years)
     assert IndicatorStatus.objects.filter(indicator__plan=plan, region=plan.region).count() == expected
     assert TaskStatus.objects.filter(task__plan=plan).exists()
+
+
+def test_every_other_page_of_the_plan_shows_its_state(ada, alice, plan) -> None:  # type: ignore[no-untyped-def]
+    set_state(plan, PlanState.ARCHIVED, finalised=True)
+    task = plan.tasks.first()
+    indicator = plan.indicators.first()
+    admin_client, entry_client = Client(), Client()
+    admin_client.force_login(ada)
+    entry_client.force_login(alice)
+    pages = [
+        (admin_client, reverse("dashboards:task", args=[task.pk]), {}),
+        (entry_client, reverse("workbench:my-reporting"), {"plan": plan.pk, "year": 2025}),
+        (admin_client, reverse("indicators:decomposition-list"), {"plan": plan.pk}),
+        (admin_client, reverse("indicators:decomposition-edit", args=[indicator.pk]), {}),
+        (entry_client, reverse("exchange:excel"), {"plan": plan.pk}),
+    ]
+    for client, url, query in pages:
+        response = client.get(url, query)
+        assert response.status_code == 200, url
+        assert "plan-state-archived" in response.content.decode(), url
