@@ -953,6 +953,9 @@ class PlanImport:
             "written": self.written,
             "counts": self.counts(),
             "stale": self.report.stale if self.report else [],
+            # Field by field what an update of an existing plan changes (capped like the problems).
+            "changes": (self.report.changes[:1000] if self.report and not self.created_plan else []),
+            "change_count": len(self.report.changes) if self.report and not self.created_plan else 0,
             "problems": [p.__dict__ for p in self.problems[:1000]],
             "problem_count": len(self.problems),
             "unknown_units": self.unknown_units,
@@ -969,6 +972,8 @@ class PlanImport:
             out.append("未登记的责任单位：" + "、".join(self.unknown_units))
         if self.report is not None:
             out.extend(self.report.lines())
+            if not self.created_plan:
+                out.extend(f"修改：{change}" for change in self.report.changes)
         out.extend(f"新增责任单位：{name}" for name in self.new_units)
         for b in self.baselines:
             extra = f"，与上一规划已审核值相差 {b['difference']}" if b["difference"] else ""

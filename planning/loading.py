@@ -54,6 +54,8 @@ class LoadReport:
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     stale: list[str] = field(default_factory=list)
     skipped_plans: list[str] = field(default_factory=list)
+    # What an update changes, field by field ("指标“2. 学前教育毛入园率”：目标值 96 → 96.5"), for previews.
+    changes: list[str] = field(default_factory=list)
 
     def note(self, label: str, outcome: str) -> None:
         self.counts.setdefault(label, Counter())[outcome] += 1
@@ -111,6 +113,10 @@ def upsert(
             report.note(label, "unchanged")
             return obj
         for name in changed:
+            report.changes.append(
+                f"{label}“{obj}”：{getattr(model._meta.get_field(name), 'verbose_name', name)} "
+                f"{_shown(getattr(obj, name))} → {_shown(values[name])}"
+            )
             setattr(obj, name, values[name])
         outcome = "updated"
     try:
@@ -126,6 +132,18 @@ def upsert(
         obj.save(update_fields=changed)
     report.note(label, outcome)
     return obj
+
+
+def _shown(value: Any) -> str:
+    """A field value as a preview states it: decimals as written, nothing as —, texts cut at 40 characters."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def as_decimal(value: Any, where: str) -> Decimal:

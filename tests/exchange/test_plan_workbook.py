@@ -138,6 +138,9 @@ def test_a_changed_cell_updates_only_that_row_with_history(plan: Plan) -> None:
         "任务分工": 0,
         "指标": 1,
     }
+    # The preview and the command say what changes, field by field.
+    assert result.summary()["changes"] == ["指标“2. 学前教育毛入园率”：目标值 96 → 96.5"]
+    assert "修改：指标“2. 学前教育毛入园率”：目标值 96 → 96.5" in result.lines()
     indicator.refresh_from_db()
     assert indicator.target_value == Decimal("96.5")
     assert Indicator.history.count() == history_before + 1
