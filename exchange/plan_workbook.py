@@ -879,6 +879,16 @@ def _predecessor(row: int, entry: dict[str, Any], meta: dict[str, Any], read: Wo
             f"上一规划指标“{entry['predecessor']}”不存在：应为“规划代码#序号”，且属于另一规划。",
         )
         return
+    if entry.get("unit") and predecessor.unit != entry["unit"]:
+        # The same measure has the same unit: a 万人 count does not continue a % rate.
+        read.problem(
+            INDICATOR_SHEET,
+            row,
+            "上一规划指标",
+            f"上一规划指标“{predecessor.plan.short_title}{predecessor.number}. {predecessor.name}”的单位为"
+            f"“{predecessor.unit}”，与本指标的“{entry['unit']}”不同，不是同一指标。",
+        )
+        return
     year = entry["baseline_year"]
     region_id = meta.get("region_id")
     if region_id is None:

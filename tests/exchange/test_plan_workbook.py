@@ -433,3 +433,13 @@ def test_a_predecessor_that_does_not_exist_is_named() -> None:
     result = plan_import(data, file_name="示例.xlsx")
     assert ("指标", 2, "上一规划指标") in {(p.sheet, p.row, p.column) for p in result.problems}
     assert not Plan.objects.filter(code=EXAMPLE_CODE).exists()
+
+
+@pytest.mark.django_db
+def test_a_predecessor_with_another_unit_is_not_the_same_measure(plan: Plan) -> None:
+    # 学前教育毛入园率 (%) cannot continue 学前教育幼儿数 (万人).
+    data = edited(example_workbook(), "指标", "U2", "leshan-edu-14fyp#1")
+    result = plan_import(data, file_name="示例.xlsx")
+    problems = [p for p in result.problems if (p.sheet, p.row, p.column) == ("指标", 2, "上一规划指标")]
+    assert problems and "单位为“万人”" in problems[0].message and "不是同一指标" in problems[0].message
+    assert not Plan.objects.filter(code=EXAMPLE_CODE).exists()
