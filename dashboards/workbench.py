@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -75,6 +76,18 @@ def _offered(choices: list[Choice], chosen: Indicator | Region | Task | None, la
     return [*choices, (chosen.pk, label)]
 
 
+def _filter_choices(choices: Any, filters: Any) -> dict[str, Any]:
+    """The filter form's choices, shared by 我的填报 and 待审核: what the lists offer, plus a chosen one they lack."""
+    return {
+        "indicator_choices": _offered(
+            choices.indicators, filters.indicator, str(filters.indicator.name if filters.indicator else "")
+        ),
+        "region_choices": _offered(choices.regions, filters.region, filters.region.name if filters.region else ""),
+        "task_choices": _offered(choices.tasks, filters.task, str(filters.task or "")),
+        "search_max": SEARCH_MAX_CHARS,
+    }
+
+
 @login_required
 def my_reporting(request: HttpRequest) -> HttpResponse:
     if not has_role(request.user, Role.ENTRY):
@@ -122,12 +135,7 @@ def my_reporting(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filters": filters,
         "filtered": bool(filters.indicator or filters.region or filters.task or filters.overdue or filters.q),
-        "indicator_choices": _offered(
-            choices.indicators, filters.indicator, str(filters.indicator.name if filters.indicator else "")
-        ),
-        "region_choices": _offered(choices.regions, filters.region, filters.region.name if filters.region else ""),
-        "task_choices": _offered(choices.tasks, filters.task, str(filters.task or "")),
-        "search_max": SEARCH_MAX_CHARS,
+        **_filter_choices(choices, filters),
     }
     return render(request, "dashboards/my_reporting.html", context)
 
@@ -174,12 +182,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         ],
         "filters": filters,
         "filtered": bool(filters.indicator or filters.region or filters.task or filters.q),
-        "indicator_choices": _offered(
-            choices.indicators, filters.indicator, str(filters.indicator.name if filters.indicator else "")
-        ),
-        "region_choices": _offered(choices.regions, filters.region, filters.region.name if filters.region else ""),
-        "task_choices": _offered(choices.tasks, filters.task, str(filters.task or "")),
-        "search_max": SEARCH_MAX_CHARS,
+        **_filter_choices(choices, filters),
     }
     return render(request, "dashboards/review_queue.html", context)
 

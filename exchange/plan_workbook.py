@@ -1027,16 +1027,16 @@ def plan_import(
     meta.pop("region_id", None)
     meta["state"] = PlanState.DRAFT  # used only when the plan is new
     result.code = meta["code"]
-    existing_plan = Plan.objects.filter(code=result.code).first()
-    frozen = plan_frozen_because(existing_plan) if existing_plan is not None else ""
-    if frozen:
-        result.problems.append(ImportProblem("规划", 0, "代码", f"规划“{result.code}”：{frozen}"))
-        return result
     reason = (reason or f"系统：import_plan {file_name}")[:100]
     report = LoadReport()
     try:
         with transaction.atomic():
             existing = Plan.objects.filter(code=result.code).first()
+            frozen = plan_frozen_because(existing) if existing is not None else ""
+            if frozen:
+                # Nothing written yet: the transaction ends empty.
+                result.problems.append(ImportProblem("规划", 0, "代码", f"规划“{result.code}”：{frozen}"))
+                return result
             result.created_plan = existing is None
             for name in read.unknown_units:
                 Unit.objects.create(name=name, order=_next_unit_order(), note="导入规划工作簿时新增")

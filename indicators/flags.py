@@ -100,7 +100,8 @@ def _sync(
             flag.resolution = _resolution(kind, flag)
             changed.append(flag)
         elif any(getattr(flag, name) != fields.get(name, getattr(flag, name)) for name in KEPT_FIELDS):
-            if kind == FlagKind.LAG and _alarming(fields) and not _alarming(flag.__dict__):
+            was = {"status": flag.status, "is_binding": flag.is_binding}
+            if kind == FlagKind.LAG and _alarming(fields) and not _alarming(was):
                 # Worse than when the unit heard of it (e.g. from "forecast misses" to 滞后): tell them again.
                 flag.notified_at = None
                 escalated += 1

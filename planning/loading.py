@@ -36,6 +36,7 @@ from .models import (
     TaskTarget,
     Unit,
 )
+from .templatetags.plan_tags import plain
 
 DEFAULT_LEAD_SOURCE = "issuing body (default)"
 THRESHOLDS = ("lagging_below", "watch_below", "on_track_below")
@@ -139,7 +140,7 @@ def _shown(value: Any) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
+        return plain(value)
     if isinstance(value, bool):
         return "是" if value else "否"
     text = str(value)

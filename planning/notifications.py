@@ -30,6 +30,7 @@ from .models import (
     WebhookKind,
 )
 from .selectors import entry_authors, entry_reviewers
+from .tasks import dispatch_on_commit, post_webhook, send_notification_emails
 
 
 def emails_wanted(user_ids: Iterable[int], kind: str) -> set[int]:
@@ -58,8 +59,6 @@ def notify(
 
     Mail for those who want it and the unit's group-robot message are queued to run after the commit.
     """
-    from .tasks import dispatch_on_commit, send_notification_emails
-
     people = {user.pk: user for user in users if user is not None and user.is_active}
     if occasion:
         already = set(
@@ -93,8 +92,6 @@ def notify(
 
 def robot_post(*, unit: Unit, kind: str, title: str, body: str, link: str = "") -> WebhookDelivery | None:
     """Queue one message to the unit's group robot (none set: nothing), posted after the commit."""
-    from .tasks import dispatch_on_commit, post_webhook
-
     if not unit.webhook_url:
         return None
     delivery = WebhookDelivery.objects.create(unit=unit, kind=kind, title=title, text=markdown(title, body, link))
