@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from planning.assessment import DISPLAY_STATUSES
 from planning.models import Column, EvidenceFile, Plan, ResponsibilityBasis, ReviewedEntry, StoredAssessment, Unit
 from regions.models import Region
 
@@ -253,6 +254,54 @@ class IndicatorStatus(StoredAssessment):
         return self.indicator.target_year
 
 
+class StatusFingerprint(models.Model):
+    """The fingerprint of everything one plan × region's statuses are computed from (its approved values, its own
+    baselines and targets, the plan's indicators, adjustments and parameters), as of the last recompute.
+
+    Computed from the data itself, not from a "dirty" mark, so a recompute skips a region whose inputs are the same
+    even after edits made outside the services (admin, SQL), and redoes one whose inputs changed however they did.
+    """
+
+    plan = models.ForeignKey(Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(
+        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    fingerprint = models.BigIntegerField(_("输入指纹"))
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("判定输入指纹")
+        verbose_name_plural = _("判定输入指纹")
+        constraints = [models.UniqueConstraint(fields=["plan", "region"], name="statusfingerprint_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}/{self.region_id}: {self.fingerprint}"
+
+
+class StatusCount(models.Model):
+    """How many of a plan's indicators show each status (display vocabulary of planning.assessment) in one region as
+    of a year, per lead unit: kept by the recompute, read by the overview and /api/v1/status/ instead of a scan."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(
+        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    as_of_year = models.PositiveSmallIntegerField(_("截至年度"))
+    lead_unit = models.ForeignKey(
+        Unit, verbose_name=_("牵头单位"), on_delete=models.CASCADE, null=True, related_name="+", db_constraint=False
+    )
+    status = models.CharField(_("状态"), max_length=14, choices=DISPLAY_STATUSES)
+    count = models.PositiveIntegerField(_("数量"))
+
+    class Meta:
+        verbose_name = _("指标状态计数")
+        verbose_name_plural = _("指标状态计数")
+        indexes = [models.Index(fields=["plan", "region", "as_of_year"], name="statuscount_plan_region_year")]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}/{self.region_id}/{self.as_of_year}/{self.lead_unit_id}: {self.status} {self.count}"
+
+
 class FlagKind(models.TextChoices):
     LAG = "lag", _("进度预警")
     OVERDUE = "overdue", _("逾期未报")
@@ -327,6 +376,30 @@ class Flag(models.Model):
         else:
             name = f"{self.task.label} {self.task.title}" if self.task is not None else ""
         return f"{name}（{self.region.name}）" if self.region is not None else name
+
+
+class FlagCount(models.Model):
+    """Open flags of a plan per region, lead unit and kind: `own` in the region itself, `total` in it and under it
+    (rows of no region are the plan's task flags). Kept by the flag syncs, read by the overview and /api/v1/status/."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(
+        Region, verbose_name=_("区域"), on_delete=models.CASCADE, null=True, related_name="+", db_constraint=False
+    )
+    lead_unit = models.ForeignKey(
+        Unit, verbose_name=_("牵头单位"), on_delete=models.CASCADE, null=True, related_name="+", db_constraint=False
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=FlagKind.choices)
+    own = models.PositiveIntegerField(_("本区域"))
+    total = models.PositiveIntegerField(_("本区域及下级"))
+
+    class Meta:
+        verbose_name = _("预警计数")
+        verbose_name_plural = _("预警计数")
+        indexes = [models.Index(fields=["plan", "region"], name="flagcount_plan_region")]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}/{self.region_id}/{self.lead_unit_id}/{self.kind}: {self.own}/{self.total}"
 
 
 class PendingSeriesRecompute(models.Model):
