@@ -7,10 +7,16 @@ class IndicatorsConfig(AppConfig):
     verbose_name = _("主要指标")
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
         from planning.entries import TRANSITION_LISTENERS
         from planning.status import TASK_STATUS_LISTENERS
 
         from .flags import overdue_on_transition, sync_task_lag_flags, warn_lead_units
+        from .status import register_sqlite_functions
+
+        # The recompute's input fingerprints use PostgreSQL's hash functions; SQLite gets them under the same names.
+        connection_created.connect(register_sqlite_functions, dispatch_uid="indicators.sqlite_functions")
 
         # planning may not import upward; the indicators app keeps the task flags in step instead, and then tells
         # the lead units of any new one at once (held while a full recompute runs; it tells them at its end).

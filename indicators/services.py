@@ -279,6 +279,8 @@ def status_recompute_all(*, warn: bool = True) -> dict[str, Any]:
     if warn:
         send_flag_digests()
     return {
+        "regions_total": indicators.regions_total,
+        "regions_recomputed": indicators.regions_recomputed,
         "indicator_rows_written": indicators.rows_written,
         "indicator_rows_deleted": indicators.rows_deleted,
         "task_rows_written": tasks["rows_written"],
@@ -306,6 +308,8 @@ def status_recompute_chunk(*, plan_id: int, region_ids: list[int]) -> dict[str, 
     result = recompute_indicator_statuses(plan_ids=[plan_id], region_ids=region_ids)
     flags = sync_indicator_lag_flags(plan_ids=[plan_id], region_ids=region_ids)
     return {
+        "regions_total": result.regions_total,
+        "regions_recomputed": result.regions_recomputed,
         "indicator_rows_written": result.rows_written,
         "indicator_rows_deleted": result.rows_deleted,
         "lag_flags_raised": flags.raised,

@@ -12,106 +12,89 @@ status rows that no longer correspond to an indicator × region × year of the p
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import DataError, connection, transaction
 from django.utils import timezone
 
 from config.caching import status_changed
-from planning.assessment import STORED_FIELDS
+from planning.assessment import ACHIEVED, ACHIEVED_EARLY, STORED_FIELDS
 from planning.models import AssessmentStatus
+
+from .models import StatusCount, StatusFingerprint
 
 SCALE = 10_000  # values have at most 4 decimal places
 FAST_INT = "BIGINT"  # PostgreSQL's first choice for the scaled arithmetic (see recompute_indicator_statuses)
 
-# Rows per series and as-of year: params (baseline/target per region) × plan years, joined with the
-# latest approved observation up to that year and running least-squares sums including the baseline point.
+# One statement per plan, generated for its years Y1…Yn (the year after the baseline to the last year; values may
+# precede the plan period). Each series (indicator × region) is read once: its approved values pivoted into one row
+# (u_1…u_n), then one row per as-of year is taken from that row by prefix sums written out per year — no sort, no
+# window, no self-join. The rules are those of planning.assessment.assess (see `computed`).
 _SQL = """
-WITH RECURSIVE
-plan_years(plan_id, y, last_y, first_y) AS (
-    -- From the year after the baseline (values may precede the plan period) to the plan's last year.
-    SELECT id, CAST(baseline_year + 1 AS INTEGER), CAST(period_end_year AS INTEGER),
-           CAST(period_start_year AS INTEGER)
-    FROM planning_plan WHERE {plan_filter}
-    UNION ALL
-    SELECT plan_id, y + 1, last_y, first_y FROM plan_years WHERE y < last_y
+WITH
+ind AS (
+    -- The plan's indicators; it_k is the indicator's own target in force in year Yk (规划调整 from its year on,
+    -- as planning.assessment.target_as_of).
+    SELECT i.id, i.baseline_year AS by_, i.target_year AS ty, i.direction AS d, i.is_additive AS additive,
+           i.baseline_value AS ib, i.target_value AS it, {adjusted_targets}
+    FROM indicators_indicator i WHERE i.plan_id = %(plan)s AND {indicator_filter}
 ),
-params AS (
-    SELECT i.id AS indicator_id, r.id AS region_id, i.plan_id, i.baseline_year AS by_, i.target_year AS ty,
-           i.direction AS d,
-           CAST(ROUND(p.lagging_below * 100) AS {int}) AS th_lag,
-           CAST(ROUND(p.watch_below * 100) AS {int}) AS th_watch,
-           CAST(ROUND(p.on_track_below * 100) AS {int}) AS th_track,
-           CASE WHEN r.id = p.region_id THEN i.baseline_value
+area AS (
+    SELECT r.id FROM regions_region r
+    WHERE (r.id = %(root)s OR r.parent_id = %(root)s
+           OR r.parent_id IN (SELECT c.id FROM regions_region c WHERE c.parent_id = %(root)s))
+      AND {region_filter}
+),
+obs AS (
+    -- The approved values of the plan years, one row per series (unique per indicator × region × year).
+    SELECT v.indicator_id, v.region_id, {pivot}
+    FROM indicators_indicatorvalue v
+    WHERE v.indicator_id IN (SELECT id FROM ind) AND v.region_id IN (SELECT id FROM area)
+      AND v.approved_value IS NOT NULL AND v.year BETWEEN %(first_year)s AND %(last_year)s
+    GROUP BY v.indicator_id, v.region_id
+),
+series AS (
+    -- Baseline and target per region (the plan's own region uses the indicator's; a region's own figures where
+    -- set; additive indicators have none otherwise), and the observations inside (baseline year, target year].
+    SELECT i.id AS indicator_id, r.id AS region_id, i.by_, i.ty, i.d,
+           CASE WHEN r.id = %(root)s THEN i.ib
                 WHEN rt.baseline_value IS NOT NULL THEN rt.baseline_value
-                WHEN i.is_additive THEN NULL ELSE i.baseline_value END AS b,
-           CASE WHEN r.id = p.region_id THEN i.target_value
+                WHEN i.additive THEN NULL ELSE i.ib END AS b,
+           CASE WHEN r.id = %(root)s THEN i.it
                 WHEN rt.target_value IS NOT NULL THEN rt.target_value
-                WHEN i.is_additive THEN NULL ELSE i.target_value END AS t0,
+                WHEN i.additive THEN NULL ELSE i.it END AS t0,
            -- 1 where the series follows the indicator's own target, which a 规划调整 changes from a year on.
-           CASE WHEN r.id = p.region_id THEN 1
-                WHEN rt.target_value IS NOT NULL OR i.is_additive THEN 0 ELSE 1 END AS follows
-    FROM indicators_indicator i
-    JOIN planning_plan p ON p.id = i.plan_id
-    JOIN regions_region r ON (r.id = p.region_id OR r.parent_id = p.region_id
-         OR r.parent_id IN (SELECT c.id FROM regions_region c WHERE c.parent_id = p.region_id))
+           CASE WHEN r.id = %(root)s THEN 1
+                WHEN rt.target_value IS NOT NULL OR i.additive THEN 0 ELSE 1 END AS follows,
+           {series_columns}
+    FROM ind i CROSS JOIN area r
     LEFT JOIN indicators_indicatorregiontarget rt ON rt.indicator_id = i.id AND rt.region_id = r.id
-    WHERE {plan_filter_i} AND {indicator_filter} AND {region_filter}
+    LEFT JOIN obs o ON o.indicator_id = i.id AND o.region_id = r.id
 ),
-scaled AS (
-    SELECT params.*, CAST(ROUND(b * {scale}) AS {int}) AS bb
-    FROM params
+scaled AS {materialized} (
+    -- Everything per series once (numeric → scaled integers); the steps below only add and pick integers.
+    SELECT series.*, CAST(ROUND(b * {scale}) AS {int}) AS bb, CAST(ROUND(t0 * {scale}) AS {int}) AS tt0,
+           ty - by_ AS span, {scaled}
+    FROM series
 ),
-adjusted AS (
-    -- 规划调整: each adjustment holds from its year until the next one (planning.assessment.target_as_of).
-    SELECT indicator_id, effective_year AS from_y, adjusted_value AS v,
-           COALESCE(LEAD(effective_year) OVER (PARTITION BY indicator_id ORDER BY effective_year), 100000) AS until_y
-    FROM indicators_targetadjustment
-),
-targeted AS (
-    -- One row per series and year, with the target in force that year.
-    SELECT s.*, py.y AS as_of, py.first_y,
-           CASE WHEN s.follows = 1 AND adj.v IS NOT NULL THEN adj.v ELSE s.t0 END AS t
-    FROM scaled s
-    JOIN plan_years py ON py.plan_id = s.plan_id
-    LEFT JOIN adjusted adj ON adj.indicator_id = s.indicator_id AND py.y >= adj.from_y AND py.y < adj.until_y
-),
-grid AS (
-    -- The approved value of that year when there is one (equality joins only).
-    SELECT s.*, CAST(ROUND(s.t * {scale}) AS {int}) AS tt, s.as_of - s.by_ AS x, v.approved_value AS val_year,
-           CAST(ROUND(v.approved_value * {scale}) AS {int}) AS a_year
-    FROM targeted s
-    LEFT JOIN indicators_indicatorvalue v ON v.indicator_id = s.indicator_id AND v.region_id = s.region_id
-         AND v.year = s.as_of AND v.approved_value IS NOT NULL AND v.year > s.by_ AND v.year <= s.ty
-),
-running AS (
-    -- Running sums of the observations up to each as-of year; k also numbers the runs of years that share
-    -- the same latest observation, which the next step uses to carry that observation forward.
-    SELECT grid.*,
-           COUNT(a_year) OVER w AS k,
-           SUM(CASE WHEN a_year IS NOT NULL THEN x END) OVER w AS sx,
-           SUM(CASE WHEN a_year IS NOT NULL THEN x * x END) OVER w AS sxx,
-           CAST(SUM(a_year) OVER w AS {int}) AS sa,
-           CAST(SUM(a_year * x) OVER w AS {int}) AS sxa,
-           MAX(CASE WHEN a_year IS NOT NULL THEN as_of END) OVER w AS y
-    FROM grid
-    WINDOW w AS (PARTITION BY indicator_id, region_id ORDER BY as_of ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+stepped AS (
+    -- One row per series and as-of year: count and sums of the observations up to that year (x = year −
+    -- baseline year) and the latest of them (y, a scaled, val as stored).
+    {steps}
 ),
 carried AS (
-    SELECT running.*,
-           MAX(a_year) OVER (PARTITION BY indicator_id, region_id, k) AS a,
-           MAX(val_year) OVER (PARTITION BY indicator_id, region_id, k) AS val,
-           ty - by_ AS span, y - by_ AS elapsed,
-           CASE WHEN tt > bb THEN 1 ELSE -1 END AS sg
-    FROM running
+    SELECT stepped.*, y - by_ AS elapsed FROM stepped
 ),
 fit AS (
     -- Least squares through (0, B) and the observations (x = year − baseline year), evaluated at x = span:
     -- f·n·spread = SY·spread + (n·SxY − Sx·SY)·(n·span − Sx), spread = n·Sxx − Sx² > 0.
-    SELECT carried.*, k + 1 AS n, sa + bb AS sy, (k + 1) * sxx - sx * sx AS spread
-    FROM carried WHERE as_of >= first_y
+    SELECT carried.*, k + 1 AS n, sa + bb AS sy, (k + 1) * sxx - sx * sx AS spread,
+           CASE WHEN tt > bb THEN 1 ELSE -1 END AS sg
+    FROM carried
 ),
 computed AS {materialized} (
     SELECT indicator_id, region_id, as_of, y, val, b, t,
@@ -122,19 +105,19 @@ computed AS {materialized} (
             WHEN bb IS NULL THEN 'no_plan'
             WHEN tt = bb THEN 'regressing'
             WHEN sg * (a - bb) < 0 THEN 'regressing'
-            WHEN sg * (a - bb) * span * 100 < th_lag * elapsed * ABS(tt - bb) THEN 'lagging'
-            WHEN sg * (a - bb) * span * 100 < th_watch * elapsed * ABS(tt - bb) THEN 'watch'
-            WHEN sg * (a - bb) * span * 100 < th_track * elapsed * ABS(tt - bb) THEN 'on_track'
+            WHEN sg * (a - bb) * span * 100 < %(th_lag)s * elapsed * ABS(tt - bb) THEN 'lagging'
+            WHEN sg * (a - bb) * span * 100 < %(th_watch)s * elapsed * ABS(tt - bb) THEN 'watch'
+            WHEN sg * (a - bb) * span * 100 < %(th_track)s * elapsed * ABS(tt - bb) THEN 'on_track'
             ELSE 'ahead'
         END AS status,
-        CASE WHEN y IS NOT NULL AND tt IS NOT NULL THEN ROUND((tt - a) * 1.0 / {scale}, 4) END AS gap,
+        CASE WHEN y IS NOT NULL AND tt IS NOT NULL THEN {gap} END AS gap,
         CASE WHEN y IS NOT NULL AND bb IS NOT NULL AND tt IS NOT NULL AND tt <> bb
-             THEN ROUND((a - bb) * 1.0 / (tt - bb), 4) END AS completion,
-        CASE WHEN y IS NOT NULL THEN ROUND(elapsed * 1.0 / span, 4) END AS expected_completion,
+             THEN {completion} END AS completion,
+        CASE WHEN y IS NOT NULL THEN {expected_completion} END AS expected_completion,
         CASE WHEN y IS NOT NULL AND bb IS NOT NULL AND tt IS NOT NULL AND tt <> bb
-             THEN ROUND((a - bb) * span * 1.0 / ((tt - bb) * elapsed), 4) END AS ratio,
+             THEN {ratio} END AS ratio,
         CASE WHEN y IS NOT NULL AND bb IS NOT NULL
-             THEN ROUND((sy * spread + (n * sxa - sx * sy) * (n * span - sx)) * 1.0 / (n * spread * {scale}), 4)
+             THEN {forecast_value}
         END AS forecast_value,
         CASE WHEN y IS NOT NULL AND bb IS NOT NULL AND tt IS NOT NULL
              THEN d * (sy * spread + (n * sxa - sx * sy) * (n * span - sx) - tt * n * spread) >= 0 END
@@ -152,6 +135,87 @@ changed AS {materialized} (
 {write}
 """
 
+
+def _quotient(p: str, q: str, exact: bool) -> str:
+    """p / q rounded to 4 places, half away from zero (as ROUND and planning.assessment do).
+
+    `exact`: in 64-bit integers, floor((2·10⁴·|p| + |q|) / 2|q|) with the sign put back and scaled by 10⁻⁴ — exact,
+    and several times faster than NUMERIC division (which was most of a national recompute's computing); an
+    overflow raises and the statement runs again in NUMERIC, where the division is ROUND(p * 1.0 / q, 4).
+    """
+    if not exact:
+        return f"ROUND(({p}) * 1.0 / ({q}), 4)"
+    return (
+        f"(CASE WHEN (({p}) < 0) <> (({q}) < 0) THEN -1 ELSE 1 END) "
+        f"* ((ABS({p}) * {2 * SCALE} + ABS({q})) / (2 * ABS({q}))) * {Decimal(1).scaleb(-4)}"
+    )
+
+
+def _divisions(exact: bool) -> dict[str, str]:
+    """The stored quotients of `computed` (gap, completion, expected completion, ratio, forecast value)."""
+    return {
+        "gap": f"(tt - a) * {Decimal(1).scaleb(-4)}" if exact else f"ROUND((tt - a) * 1.0 / {SCALE}, 4)",
+        "completion": _quotient("a - bb", "tt - bb", exact),
+        "expected_completion": _quotient("elapsed", "span", exact),
+        "ratio": _quotient("(a - bb) * span", "(tt - bb) * elapsed", exact),
+        "forecast_value": _quotient(
+            "sy * spread + (n * sxa - sx * sy) * (n * span - sx)", f"n * spread * {SCALE}", exact
+        ),
+    }
+
+
+def _plan_sql(years: list[int], first_y: int, int_type: str) -> dict[str, str]:
+    """The year-dependent parts of _SQL for a plan whose as-of years are `years` (stored from `first_y` on)."""
+    n = len(years)
+    ks = range(1, n + 1)
+    adjusted_targets = ", ".join(
+        f"COALESCE((SELECT a.adjusted_value FROM indicators_targetadjustment a WHERE a.indicator_id = i.id "
+        f"AND a.effective_year <= {years[k - 1]} ORDER BY a.effective_year DESC LIMIT 1), i.target_value) AS it_{k}"
+        for k in ks
+    )
+    pivot = ", ".join(f"MAX(CASE WHEN v.year = {years[k - 1]} THEN v.approved_value END) AS u_{k}" for k in ks)
+    series_columns = ", ".join(
+        [f"i.it_{k}" for k in ks]
+        + [f"CASE WHEN {years[k - 1]} > i.by_ AND {years[k - 1]} <= i.ty THEN o.u_{k} END AS u_{k}" for k in ks]
+    )
+    scaled = ", ".join(
+        [f"CAST(ROUND(u_{k} * {SCALE}) AS {int_type}) AS a_{k}" for k in ks]
+        + [f"CAST(ROUND(it_{k} * {SCALE}) AS {int_type}) AS itt_{k}" for k in ks]
+    )
+    steps = []
+    for k in ks:
+        year = years[k - 1]
+        if year < first_y:
+            continue  # its observation counts in later years; no row of its own
+        js = range(1, k + 1)
+        seen = [f"(CASE WHEN a_{j} IS NOT NULL THEN 1 ELSE 0 END)" for j in js]
+        x = [f"(CASE WHEN a_{j} IS NOT NULL THEN {years[j - 1]} - by_ ELSE 0 END)" for j in js]
+        xx = [
+            f"(CASE WHEN a_{j} IS NOT NULL THEN ({years[j - 1]} - by_) * ({years[j - 1]} - by_) ELSE 0 END)" for j in js
+        ]
+        sa = [f"COALESCE(a_{j}, 0)" for j in js]
+        sxa = [f"COALESCE(a_{j} * ({years[j - 1]} - by_), 0)" for j in js]
+        latest = reversed(js)
+        y = "COALESCE(" + ", ".join(f"CASE WHEN a_{j} IS NOT NULL THEN {years[j - 1]} END" for j in latest) + ", NULL)"
+        a = "COALESCE(" + ", ".join(f"a_{j}" for j in reversed(js)) + ", NULL)"
+        val = "COALESCE(" + ", ".join(f"u_{j}" for j in reversed(js)) + ", NULL)"
+        steps.append(
+            f"SELECT indicator_id, region_id, by_, ty, span, d, b, bb, {year} AS as_of, "
+            f"CASE WHEN follows = 1 THEN it_{k} ELSE t0 END AS t, CASE WHEN follows = 1 THEN itt_{k} ELSE tt0 END AS tt, "
+            f"{' + '.join(seen)} AS k, {' + '.join(x)} AS sx, {' + '.join(xx)} AS sxx, "
+            f"CAST({' + '.join(sa)} AS {int_type}) AS sa, CAST({' + '.join(sxa)} AS {int_type}) AS sxa, "
+            f"{y} AS y, {a} AS a, {val} AS val "
+            "FROM scaled"
+        )
+    return {
+        "adjusted_targets": adjusted_targets,
+        "pivot": pivot,
+        "series_columns": series_columns,
+        "scaled": scaled,
+        "steps": "\nUNION ALL\n".join(steps),
+    }
+
+
 # SQLite: one upsert. PostgreSQL: new rows by plain INSERT and changed rows by UPDATE in data-modifying CTEs,
 # which spares a million speculative insertions (ON CONFLICT) on a first or national recompute.
 _UPSERT = """
@@ -160,7 +224,7 @@ INSERT INTO indicators_indicatorstatus (
     gap, completion, expected_completion, ratio, forecast_value, forecast_meets_target, changed_at
 )
 SELECT indicator_id, region_id, as_of, status, y, val, b, t, gap, completion, expected_completion, ratio,
-       forecast_value, forecast_meets_target, %s
+       forecast_value, forecast_meets_target, %(now)s
 FROM changed WHERE 1 = 1
 ON CONFLICT (indicator_id, region_id, as_of_year) DO UPDATE SET
     status = excluded.status, latest_year = excluded.latest_year, latest_value = excluded.latest_value,
@@ -176,7 +240,7 @@ inserted AS (
         gap, completion, expected_completion, ratio, forecast_value, forecast_meets_target, changed_at
     )
     SELECT indicator_id, region_id, as_of, status, y, val, b, t, gap, completion, expected_completion, ratio,
-           forecast_value, forecast_meets_target, %s
+           forecast_value, forecast_meets_target, %(now)s
     FROM changed WHERE old_id IS NULL
     RETURNING 1
 ),
@@ -184,44 +248,80 @@ updated AS (
     UPDATE indicators_indicatorstatus s SET
         status = c.status, latest_year = c.y, latest_value = c.val, baseline_value = c.b, target_value = c.t,
         gap = c.gap, completion = c.completion, expected_completion = c.expected_completion, ratio = c.ratio,
-        forecast_value = c.forecast_value, forecast_meets_target = c.forecast_meets_target, changed_at = %s
+        forecast_value = c.forecast_value, forecast_meets_target = c.forecast_meets_target, changed_at = %(now)s
     FROM changed c WHERE c.old_id = s.id
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
 """
+# With whole regions recomputed, their StatusCount rows come from the same computed rows (no second read).
+_COUNTED = """,
+counted AS (
+    INSERT INTO indicators_statuscount (plan_id, region_id, as_of_year, lead_unit_id, status, count)
+    SELECT %(plan)s, c.region_id, c.as_of, i.lead_unit_id, {display}, COUNT(*)
+    FROM computed c JOIN indicators_indicator i ON i.id = c.indicator_id
+    GROUP BY c.region_id, c.as_of, i.lead_unit_id, {display}
+    RETURNING 1
+)"""
 
 # The stored columns a recompute compares (and rewrites when any differs).
 COMPARED = STORED_FIELDS
-
-_DELETE_STALE = """
-DELETE FROM indicators_indicatorstatus
-WHERE indicator_id IN (SELECT i.id FROM indicators_indicator i WHERE {plan_filter_i} AND {indicator_filter})
-  AND {region_filter_s}
-  AND NOT EXISTS (
-    SELECT 1 FROM indicators_indicator i
-    JOIN planning_plan p ON p.id = i.plan_id
-    JOIN regions_region r ON (r.id = p.region_id OR r.parent_id = p.region_id
-         OR r.parent_id IN (SELECT c.id FROM regions_region c WHERE c.parent_id = p.region_id))
-    WHERE i.id = indicators_indicatorstatus.indicator_id AND r.id = indicators_indicatorstatus.region_id
-      AND indicators_indicatorstatus.as_of_year BETWEEN p.period_start_year AND p.period_end_year
-  )
-"""
 
 
 @dataclass(frozen=True)
 class RecomputeResult:
     rows_written: int
     rows_deleted: int
+    regions_total: int = 0  # plan × region pieces looked at
+    regions_recomputed: int = 0  # of which recomputed (their input fingerprint changed, or forced)
 
 
-def _in(column: str, ids: Iterable[int] | None) -> tuple[str, list[int]]:
+@dataclass(frozen=True)
+class _Plan:
+    id: int
+    root: int
+    years: list[int]  # the as-of years a series is followed through: baseline year + 1 … last year
+    first_y: int  # statuses are stored from the first year of the period on
+    thresholds: tuple[int, int, int]  # lagging/watch/on-track bands in per cent, rounded as ROUND() would
+
+
+def _ids(column: str, ids: Iterable[int] | None) -> str:
+    """`column IN (…)` with the ids written out (integers only; no parameter limit on either database)."""
     if ids is None:
-        return "1 = 1", []
-    values = [int(i) for i in ids]
-    if not values:
-        return "1 = 0", []
-    return f"{column} IN ({', '.join(['%s'] * len(values))})", values
+        return "1 = 1"
+    values = sorted({int(i) for i in ids})
+    return f"{column} IN ({', '.join(map(str, values))})" if values else "1 = 0"
+
+
+def _plans(plan_ids: Iterable[int] | None) -> list[_Plan]:
+    from planning.models import Plan
+
+    plans = Plan.objects.exclude(region__isnull=True).order_by("pk")
+    if plan_ids is not None:
+        plans = plans.filter(pk__in=list(plan_ids))
+
+    def percent(value: Decimal) -> int:
+        return int((value * 100).quantize(Decimal(1), ROUND_HALF_UP))
+
+    return [
+        _Plan(
+            id=p.pk,
+            root=p.region_id,
+            years=list(range(p.baseline_year + 1, p.period_end_year + 1)),
+            first_y=p.period_start_year,
+            thresholds=(percent(p.lagging_below), percent(p.watch_below), percent(p.on_track_below)),
+        )
+        for p in plans.only(
+            "pk",
+            "region_id",
+            "baseline_year",
+            "period_start_year",
+            "period_end_year",
+            "lagging_below",
+            "watch_below",
+            "on_track_below",
+        )
+    ]
 
 
 def recompute_indicator_statuses(
@@ -229,14 +329,77 @@ def recompute_indicator_statuses(
     plan_ids: Iterable[int] | None = None,
     indicator_ids: Iterable[int] | None = None,
     region_ids: Iterable[int] | None = None,
+    force: bool = False,
 ) -> RecomputeResult:
-    """Recompute IndicatorStatus for the given plans/indicators/regions (all when None), set-based."""
-    vendor = connection.vendor
-    distinct = "IS DISTINCT FROM" if vendor == "postgresql" else "IS NOT"
-    plan_where, plan_args = _in("id", plan_ids)
-    plan_where_i, plan_args_i = _in("i.plan_id", plan_ids)
-    indicator_where, indicator_args = _in("i.id", indicator_ids)
-    region_where, region_args = _in("r.id", region_ids)
+    """Recompute IndicatorStatus for the given plans/indicators/regions (all when None), set-based.
+
+    Whole regions (no `indicator_ids`) are recomputed only where their input fingerprint changed since the last
+    recompute (or with `force`), and their new fingerprints kept; a recompute of some indicators leaves the
+    fingerprints alone, so the next whole recompute looks at those regions again. Status counts follow.
+    """
+    plans = _plans(plan_ids)
+    regions = None if region_ids is None else sorted({int(r) for r in region_ids})
+    indicators = None if indicator_ids is None else sorted({int(i) for i in indicator_ids})
+    written = deleted = total = recomputed = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL work_mem = '256MB'")  # a national recompute's hashes stay in memory
+        now = timezone.now()
+        for plan in plans:
+            if not plan.years:
+                continue
+            if indicators is not None:
+                chosen, gone, whole = regions, [], regions is None
+            else:
+                # The fingerprints first: a change committed after this point makes the next one differ.
+                current = input_fingerprints(cursor, plan, regions)
+                stored = dict(
+                    StatusFingerprint.objects.filter(plan_id=plan.id)
+                    .filter(**({} if regions is None else {"region_id__in": regions}))
+                    .values_list("region_id", "fingerprint")
+                )
+                # The outputs are counted too: a region missing rows (deleted outside the services) is redone, and
+                # rows of a region no longer in the plan's area go.
+                rows, expected = _row_counts(cursor, plan, regions)
+                total += len(current)
+                changed = [r for r, fp in current.items() if force or stored.get(r) != fp or rows.get(r, 0) != expected]
+                gone = sorted((stored.keys() | rows.keys()) - current.keys())
+                recomputed += len(changed)
+                whole = regions is None and len(changed) == len(current)
+                chosen = None if whole else changed
+                if not changed and not gone:
+                    continue
+            counted = connection.vendor == "postgresql" and indicators is None
+            if counted:
+                _clear_counts(plan.id, None if whole else [*(chosen or []), *gone])
+            if chosen is None or chosen:
+                written += _write(cursor, plan, indicators, chosen, now, counted)
+            deleted += _delete_stale(cursor, plan, indicators, chosen, gone)
+            if indicators is None:
+                _keep_fingerprints(plan, current, changed, gone, now)
+            if not counted:
+                status_counts_refresh(plan_id=plan.id, region_ids=None if whole else [*(chosen or []), *gone])
+    if written or deleted:
+        status_changed()
+    return RecomputeResult(
+        rows_written=written, rows_deleted=deleted, regions_total=total, regions_recomputed=recomputed
+    )
+
+
+def _display(status: str, latest_year: str, target_year: str) -> str:
+    """planning.assessment.display_status in SQL: 已实现 before the target year is 提前实现."""
+    return (
+        f"CASE WHEN {status} = '{ACHIEVED}' AND {latest_year} < {target_year} THEN '{ACHIEVED_EARLY}' ELSE {status} END"
+    )
+
+
+def _write(
+    cursor: Any, plan: _Plan, indicators: list[int] | None, regions: list[int] | None, now: Any, counted: bool
+) -> int:
+    """Compute and write the statuses; with `counted` (PostgreSQL, whole regions) their StatusCount rows too, in
+    the same statement, after the old ones of those regions are deleted."""
+    postgres = connection.vendor == "postgresql"
+    distinct = "IS DISTINCT FROM" if postgres else "IS NOT"
     # computed.y is the latest year; the other compared columns share their names.
     pairs = [
         ("status", "status"),
@@ -247,53 +410,238 @@ def recompute_indicator_statuses(
         *[(name, name) for name in COMPARED[5:]],
     ]
     changed = " OR ".join(f"old.{stored} {distinct} c.{computed}" for stored, computed in pairs)
-    postgres = vendor == "postgresql"
+    th_lag, th_watch, th_track = plan.thresholds
 
     def statement(int_type: str) -> str:
-        return _SQL.format(
+        sql = _SQL.format(
             materialized="MATERIALIZED" if postgres else "",
-            write=_INSERT_AND_UPDATE if postgres else _UPSERT,
-            plan_filter=plan_where,
-            plan_filter_i=plan_where_i,
-            indicator_filter=indicator_where,
-            region_filter=region_where,
+            write=(_COUNTED.format(display=_display("c.status", "c.y", "i.target_year")) if counted else "")
+            + (_INSERT_AND_UPDATE if postgres else _UPSERT),
+            indicator_filter=_ids("i.id", indicators),
+            region_filter=_ids("r.id", regions),
             int=int_type,
             scale=SCALE,
             changed=changed,
+            **_plan_sql(plan.years, plan.first_y, int_type),
+            **_divisions(int_type == FAST_INT),
+        )
+        # Integers of our own (ids, years, per cent); the only parameter is the time of the change.
+        return sql % {
+            "plan": plan.id,
+            "root": plan.root,
+            "first_year": plan.years[0],
+            "last_year": plan.years[-1],
+            "th_lag": th_lag,
+            "th_watch": th_watch,
+            "th_track": th_track,
+            "now": "%s",
+        }
+
+    if postgres:
+        # 64-bit integers are several times faster than NUMERIC and exact while nothing overflows; with figures
+        # so large that a product would, PostgreSQL raises instead of rounding, and the statement runs in NUMERIC.
+        try:
+            with transaction.atomic():
+                cursor.execute(statement(FAST_INT), [now, now])
+        except DataError:
+            cursor.execute(statement("NUMERIC"), [now, now])
+        return int(cursor.fetchone()[0])
+    cursor.execute(statement("INTEGER"), [now])
+    # sqlite3 reports no rowcount for a statement that starts with WITH.
+    cursor.execute("SELECT changes()")
+    return int(cursor.fetchone()[0])
+
+
+def _row_counts(cursor: Any, plan: _Plan, regions: list[int] | None) -> tuple[dict[int, int], int]:
+    """Stored status rows per region of the plan's indicators, and how many each region of its area should have."""
+    cursor.execute(
+        "SELECT s.region_id, COUNT(*) FROM indicators_indicatorstatus s "
+        f"WHERE s.indicator_id IN (SELECT id FROM indicators_indicator WHERE plan_id = {plan.id}) "
+        f"AND {_ids('s.region_id', regions)} GROUP BY s.region_id"
+    )
+    rows = {int(region): int(n) for region, n in cursor.fetchall()}
+    cursor.execute(f"SELECT COUNT(*) FROM indicators_indicator WHERE plan_id = {plan.id}")
+    indicators = int(cursor.fetchone()[0])
+    return rows, indicators * sum(1 for y in plan.years if y >= plan.first_y)
+
+
+def _delete_stale(
+    cursor: Any, plan: _Plan, indicators: list[int] | None, regions: list[int] | None, gone: list[int]
+) -> int:
+    """Rows of the recomputed series outside the plan period, and rows of regions not in the plan's area."""
+    of_plan = f"indicator_id IN (SELECT id FROM indicators_indicator i WHERE i.plan_id = {plan.id} AND {_ids('i.id', indicators)})"
+    conditions = []
+    if regions is None or regions:
+        conditions.append(
+            f"({_ids('region_id', regions)} AND (as_of_year < {plan.first_y} OR as_of_year > {plan.years[-1]}))"
+        )
+    if gone:
+        conditions.append(_ids("region_id", gone))
+    if not conditions:
+        return 0
+    cursor.execute(f"DELETE FROM indicators_indicatorstatus WHERE {of_plan} AND ({' OR '.join(conditions)})")
+    return max(cursor.rowcount, 0)
+
+
+def _keep_fingerprints(plan: _Plan, current: dict[int, int], changed: list[int], gone: list[int], now: Any) -> None:
+    if gone:
+        StatusFingerprint.objects.filter(plan_id=plan.id, region_id__in=gone).delete()
+    if changed:
+        StatusFingerprint.objects.bulk_create(
+            [StatusFingerprint(plan_id=plan.id, region_id=r, fingerprint=current[r], computed_at=now) for r in changed],
+            update_conflicts=True,
+            unique_fields=["plan", "region"],
+            update_fields=["fingerprint", "computed_at"],
+            batch_size=2000,
         )
 
-    region_where_s, region_args_s = _in("indicators_indicatorstatus.region_id", region_ids)
-    delete_sql = _DELETE_STALE.format(
-        plan_filter_i=plan_where_i, indicator_filter=indicator_where, region_filter_s=region_where_s
+
+# --- input fingerprints ---------------------------------------------------------------------------------------
+
+# Per plan × region: an order-free XOR of one 64-bit hash per approved value (keyed by indicator and year) and per
+# region target, mixed with one hash of everything plan-wide the statuses read (the plan's years, region and bands;
+# each indicator's years, baseline, target, direction and additivity; each 规划调整). PostgreSQL's own hash
+# functions; on SQLite the same names are registered in Python (register_sqlite_functions).
+_TEXT = "COALESCE(CAST({} AS TEXT), '~')"
+
+
+def _text(*columns: str) -> str:
+    return " || '|' || ".join(_TEXT.format(c) for c in columns)
+
+
+_FINGERPRINTS = """
+WITH
+area AS (
+    SELECT r.id FROM regions_region r
+    WHERE (r.id = {root} OR r.parent_id = {root}
+           OR r.parent_id IN (SELECT c.id FROM regions_region c WHERE c.parent_id = {root}))
+      AND {region_filter}
+),
+plan_wide AS (
+    SELECT hashint8extended(
+        COALESCE((SELECT bit_xor(hashtextextended({indicator_text}, 0)) FROM indicators_indicator i
+                  WHERE i.plan_id = {plan}), 0),
+        hashint8extended(
+            COALESCE((SELECT bit_xor(hashtextextended({adjustment_text}, 0)) FROM indicators_targetadjustment a
+                      WHERE a.indicator_id IN (SELECT id FROM indicators_indicator WHERE plan_id = {plan})), 0),
+            (SELECT hashtextextended({plan_text}, 0) FROM planning_plan p WHERE p.id = {plan}))) AS h
+),
+vals AS (
+    SELECT v.region_id, bit_xor(hashint8extended(v.indicator_id * 10000 + v.year,
+                                                 hash_numeric_extended(v.approved_value, 0))) AS h
+    FROM indicators_indicatorvalue v
+    WHERE v.indicator_id IN (SELECT id FROM indicators_indicator WHERE plan_id = {plan})
+      AND v.approved_value IS NOT NULL AND {region_filter_v}
+    GROUP BY v.region_id
+),
+targets AS (
+    SELECT rt.region_id, bit_xor(hashtextextended({target_text}, 0)) AS h
+    FROM indicators_indicatorregiontarget rt
+    WHERE rt.indicator_id IN (SELECT id FROM indicators_indicator WHERE plan_id = {plan}) AND {region_filter_t}
+    GROUP BY rt.region_id
+)
+SELECT area.id, hashint8extended(COALESCE(vals.h, 0), hashint8extended(COALESCE(targets.h, 0), plan_wide.h))
+FROM area CROSS JOIN plan_wide
+LEFT JOIN vals ON vals.region_id = area.id
+LEFT JOIN targets ON targets.region_id = area.id
+"""
+
+
+def input_fingerprints(cursor: Any, plan: _Plan, regions: list[int] | None) -> dict[int, int]:
+    """region id → the fingerprint of its statuses' inputs, for the plan's regions (or those of `regions`)."""
+    cursor.execute(
+        _FINGERPRINTS.format(
+            plan=plan.id,
+            root=plan.root,
+            region_filter=_ids("r.id", regions),
+            region_filter_v=_ids("v.region_id", regions),
+            region_filter_t=_ids("rt.region_id", regions),
+            indicator_text=_text(
+                "i.id",
+                "i.baseline_year",
+                "i.target_year",
+                "i.baseline_value",
+                "i.target_value",
+                "i.direction",
+                "i.is_additive",
+            ),
+            adjustment_text=_text("a.indicator_id", "a.effective_year", "a.adjusted_value"),
+            plan_text=_text(
+                "p.baseline_year",
+                "p.period_start_year",
+                "p.period_end_year",
+                "p.region_id",
+                "p.lagging_below",
+                "p.watch_below",
+                "p.on_track_below",
+            ),
+            target_text=_text("rt.indicator_id", "rt.baseline_value", "rt.target_value"),
+        )
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        if vendor == "postgresql":
-            # The window sorts of a national recompute fit in memory instead of spilling to disk.
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-        now = timezone.now()
-        args: list[Any] = [*plan_args, *plan_args_i, *indicator_args, *region_args, now, *([now] if postgres else [])]
-        if postgres:
-            # 64-bit integers are several times faster than NUMERIC and exact while nothing overflows; with
-            # figures so large that a product would, PostgreSQL raises instead of rounding, and the same
-            # statement runs again in NUMERIC.
-            try:
-                with transaction.atomic():
-                    cursor.execute(statement(FAST_INT), args)
-            except DataError:
-                cursor.execute(statement("NUMERIC"), args)
-            written = cursor.fetchone()[0]
-        else:
-            cursor.execute(statement("INTEGER"), args)
-            written = cursor.rowcount
-        if vendor == "sqlite":
-            # sqlite3 reports no rowcount for a statement that starts with WITH.
-            cursor.execute("SELECT changes()")
-            written = cursor.fetchone()[0]
-        cursor.execute(delete_sql, [*plan_args_i, *indicator_args, *region_args_s])
-        deleted = max(cursor.rowcount, 0)
-    if written or deleted:
-        status_changed()
-    return RecomputeResult(rows_written=written, rows_deleted=deleted)
+    return {int(region): int(fp) for region, fp in cursor.fetchall()}
+
+
+def _signed64(digest: bytes) -> int:
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _hash(*parts: Any) -> int:
+    return _signed64(hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest())
+
+
+class _BitXor:
+    def __init__(self) -> None:
+        self.value: int | None = None
+
+    def step(self, value: int | None) -> None:
+        if value is not None:
+            self.value = value if self.value is None else self.value ^ value
+
+    def finalize(self) -> int | None:
+        return self.value
+
+
+def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """PostgreSQL's hash functions and bit_xor under the same names on SQLite (connection_created receiver)."""
+    if connection.vendor != "sqlite":
+        return
+    raw = connection.connection
+    raw.create_function("hashint8extended", 2, lambda v, seed: _hash("i", v, seed), deterministic=True)
+    raw.create_function("hashtextextended", 2, lambda v, seed: _hash("t", v, seed), deterministic=True)
+    raw.create_function(
+        "hash_numeric_extended",
+        2,
+        lambda v, seed: None if v is None else _hash("n", Decimal(str(v)).normalize(), seed),
+        deterministic=True,
+    )
+    raw.create_aggregate("bit_xor", 1, _BitXor)
+
+
+# --- stored counts -------------------------------------------------------------------------------------------
+
+
+def _clear_counts(plan_id: int, regions: list[int] | None) -> None:
+    of_plan = StatusCount.objects.filter(plan_id=plan_id)
+    (of_plan if regions is None else of_plan.filter(region_id__in=regions)).delete()
+
+
+def status_counts_refresh(*, plan_id: int, region_ids: Iterable[int] | None = None) -> None:
+    """StatusCount of the plan in these regions (all when None) from the stored statuses, by shown status."""
+    regions = None if region_ids is None else sorted({int(r) for r in region_ids})
+    if regions == []:
+        return
+    _clear_counts(plan_id, regions)
+    display = _display("s.status", "s.latest_year", "i.target_year")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO indicators_statuscount (plan_id, region_id, as_of_year, lead_unit_id, status, count)
+            SELECT {int(plan_id)}, s.region_id, s.as_of_year, i.lead_unit_id, {display}, COUNT(*)
+            FROM indicators_indicatorstatus s JOIN indicators_indicator i ON i.id = s.indicator_id
+            WHERE i.plan_id = {int(plan_id)} AND {_ids("s.region_id", regions)}
+            GROUP BY s.region_id, s.as_of_year, i.lead_unit_id, {display}
+            """
+        )
 
 
 STATUS_CODES = set(AssessmentStatus.values)
