@@ -254,6 +254,8 @@ class IndicatorStatus(StoredAssessment):
         return self.indicator.target_year
 
 
+# The fingerprints and counts are derived rows written in bulk by the recompute and the flag syncs: no foreign-key
+# constraints in the database (as IndicatorStatus); deleting a plan, region or unit still cascades through the ORM.
 class StatusFingerprint(models.Model):
     """The fingerprint of everything one plan × region's statuses are computed from (its approved values, its own
     baselines and targets, the plan's indicators, adjustments and parameters), as of the last recompute.
@@ -262,7 +264,9 @@ class StatusFingerprint(models.Model):
     even after edits made outside the services (admin, SQL), and redoes one whose inputs changed however they did.
     """
 
-    plan = models.ForeignKey(Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     region = models.ForeignKey(
         Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
@@ -282,7 +286,9 @@ class StatusCount(models.Model):
     """How many of a plan's indicators show each status (display vocabulary of planning.assessment) in one region as
     of a year, per lead unit: kept by the recompute, read by the overview and /api/v1/status/ instead of a scan."""
 
-    plan = models.ForeignKey(Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     region = models.ForeignKey(
         Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
@@ -382,7 +388,9 @@ class FlagCount(models.Model):
     """Open flags of a plan per region, lead unit and kind: `own` in the region itself, `total` in it and under it
     (rows of no region are the plan's task flags). Kept by the flag syncs, read by the overview and /api/v1/status/."""
 
-    plan = models.ForeignKey(Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     region = models.ForeignKey(
         Region, verbose_name=_("区域"), on_delete=models.CASCADE, null=True, related_name="+", db_constraint=False
     )

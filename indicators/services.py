@@ -265,14 +265,14 @@ def status_recompute_pending() -> dict[str, int]:
     return {"series": len(series), "tasks": len(task_ids)}
 
 
-def status_recompute_all(*, warn: bool = True) -> dict[str, Any]:
+def status_recompute_all(*, warn: bool = True, force: bool = False) -> dict[str, Any]:
     """The full recompute: every indicator series (one SQL statement), every task, all lag flags; then (with
     `warn`, unless the caller sends them itself) the lead units' digests of new flags, once."""
     import time
 
     started, clock = timezone.now(), time.perf_counter()
     with warnings_held():
-        indicators = recompute_indicator_statuses()
+        indicators = recompute_indicator_statuses(force=force)  # regions whose inputs changed (all with force)
         tasks = task_status_recompute()  # its listener syncs the tasks' lag flags
         flags = sync_indicator_lag_flags()
     PendingSeriesRecompute.objects.filter(requested_at__lte=started).delete()
@@ -339,10 +339,10 @@ def status_recompute_finish(*, started: datetime.datetime, chunks: list[dict[str
     return summary
 
 
-def status_nightly() -> dict[str, Any]:
+def status_nightly(*, force: bool = False) -> dict[str, Any]:
     """The nightly run in one process: full recompute, overdue flags, and the units' digests."""
     plans_ended = plans_end_due()
-    summary = status_recompute_all(warn=False)  # the digests below tell the units once
+    summary = status_recompute_all(warn=False, force=force)  # the digests below tell the units once
     summary["plans_ended"] = plans_ended
     overdue = sync_overdue_flags()
     digest = send_flag_digests()

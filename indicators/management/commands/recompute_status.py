@@ -12,12 +12,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--with-overdue", action="store_true", help="同时更新逾期未报预警并发送汇总通知")
+        parser.add_argument(
+            "--force", action="store_true", help="不看输入指纹，重算每个区域（例如直接改动了判定表之后）"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from indicators.services import status_nightly, status_recompute_all
 
-        summary = status_nightly() if options["with_overdue"] else status_recompute_all()
+        force = options["force"]
+        summary = status_nightly(force=force) if options["with_overdue"] else status_recompute_all(force=force)
         labels = {
+            "regions_total": "规划×区域块数",
+            "regions_recomputed": "输入有变化而重算的块数",
             "indicator_rows_written": "指标判定写入行数",
             "indicator_rows_deleted": "指标判定删除行数",
             "task_rows_written": "任务判定写入行数",
