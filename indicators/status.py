@@ -40,6 +40,7 @@ ind AS (
     -- The plan's indicators; it_k is the indicator's own target in force in year Yk (规划调整 from its year on,
     -- as planning.assessment.target_as_of).
     SELECT i.id, i.baseline_year AS by_, i.target_year AS ty, i.direction AS d, i.is_additive AS additive,
+           i.lead_unit_id AS unit,
            i.baseline_value AS ib, i.target_value AS it, {adjusted_targets}
     FROM indicators_indicator i WHERE i.plan_id = %(plan)s AND {indicator_filter}
 ),
@@ -60,7 +61,7 @@ obs AS (
 series AS (
     -- Baseline and target per region (the plan's own region uses the indicator's; a region's own figures where
     -- set; additive indicators have none otherwise), and the observations inside (baseline year, target year].
-    SELECT i.id AS indicator_id, r.id AS region_id, i.by_, i.ty, i.d,
+    SELECT i.id AS indicator_id, r.id AS region_id, i.by_, i.ty, i.d, i.unit,
            CASE WHEN r.id = %(root)s THEN i.ib
                 WHEN rt.baseline_value IS NOT NULL THEN rt.baseline_value
                 WHEN i.additive THEN NULL ELSE i.ib END AS b,
@@ -97,7 +98,7 @@ fit AS (
     FROM carried
 ),
 computed AS {materialized} (
-    SELECT indicator_id, region_id, as_of, y, val, b, t,
+    SELECT indicator_id, region_id, as_of, y, val, b, t, unit, ty,
         CASE
             WHEN y IS NULL THEN 'no_data'
             WHEN tt IS NULL THEN 'no_plan'
@@ -200,7 +201,7 @@ def _plan_sql(years: list[int], first_y: int, int_type: str) -> dict[str, str]:
         a = "COALESCE(" + ", ".join(f"a_{j}" for j in reversed(js)) + ", NULL)"
         val = "COALESCE(" + ", ".join(f"u_{j}" for j in reversed(js)) + ", NULL)"
         steps.append(
-            f"SELECT indicator_id, region_id, by_, ty, span, d, b, bb, {year} AS as_of, "
+            f"SELECT indicator_id, region_id, by_, ty, span, d, unit, b, bb, {year} AS as_of, "
             f"CASE WHEN follows = 1 THEN it_{k} ELSE t0 END AS t, CASE WHEN follows = 1 THEN itt_{k} ELSE tt0 END AS tt, "
             f"{' + '.join(seen)} AS k, {' + '.join(x)} AS sx, {' + '.join(xx)} AS sxx, "
             f"CAST({' + '.join(sa)} AS {int_type}) AS sa, CAST({' + '.join(sxa)} AS {int_type}) AS sxa, "
@@ -254,13 +255,24 @@ updated AS (
 )
 SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
 """
+# Regions with no stored rows yet (a plan's first recompute, new regions): every computed row is new, so no
+# comparison and no second materialisation, a plain INSERT.
+_INSERT_FRESH = """
+INSERT INTO indicators_indicatorstatus (
+    indicator_id, region_id, as_of_year, status, latest_year, latest_value, baseline_value, target_value,
+    gap, completion, expected_completion, ratio, forecast_value, forecast_meets_target, changed_at
+)
+SELECT indicator_id, region_id, as_of, status, y, val, b, t, gap, completion, expected_completion, ratio,
+       forecast_value, forecast_meets_target, %(now)s
+FROM computed
+"""
 # With whole regions recomputed, their StatusCount rows come from the same computed rows (no second read).
 _COUNTED = """,
 counted AS (
     INSERT INTO indicators_statuscount (plan_id, region_id, as_of_year, lead_unit_id, status, count)
-    SELECT %(plan)s, c.region_id, c.as_of, i.lead_unit_id, {display}, COUNT(*)
-    FROM computed c JOIN indicators_indicator i ON i.id = c.indicator_id
-    GROUP BY c.region_id, c.as_of, i.lead_unit_id, {display}
+    SELECT %(plan)s, region_id, as_of, unit, {display}, COUNT(*)
+    FROM computed
+    GROUP BY region_id, as_of, unit, {display}
     RETURNING 1
 )"""
 
@@ -306,7 +318,7 @@ def _plans(plan_ids: Iterable[int] | None) -> list[_Plan]:
     return [
         _Plan(
             id=p.pk,
-            root=p.region_id,
+            root=p.region_id or 0,  # plans without a region are excluded above
             years=list(range(p.baseline_year + 1, p.period_end_year + 1)),
             first_y=p.period_start_year,
             thresholds=(percent(p.lagging_below), percent(p.watch_below), percent(p.on_track_below)),
@@ -373,7 +385,9 @@ def recompute_indicator_statuses(
             if counted:
                 _clear_counts(plan.id, None if whole else [*(chosen or []), *gone])
             if chosen is None or chosen:
-                written += _write(cursor, plan, indicators, chosen, now, counted)
+                # No stored rows in these regions (known from the count above): nothing to compare with.
+                fresh = indicators is None and not any(rows.get(r) for r in (current if chosen is None else chosen))
+                written += _write(cursor, plan, indicators, chosen, now, counted, fresh)
             deleted += _delete_stale(cursor, plan, indicators, chosen, gone)
             if indicators is None:
                 _keep_fingerprints(plan, current, changed, gone, now)
@@ -387,17 +401,23 @@ def recompute_indicator_statuses(
 
 
 def _display(status: str, latest_year: str, target_year: str) -> str:
-    """planning.assessment.display_status in SQL: 已实现 before the target year is 提前实现."""
+    """planning.assessment.display_status in SQL: achieved before the target year shows as achieved early."""
     return (
         f"CASE WHEN {status} = '{ACHIEVED}' AND {latest_year} < {target_year} THEN '{ACHIEVED_EARLY}' ELSE {status} END"
     )
 
 
 def _write(
-    cursor: Any, plan: _Plan, indicators: list[int] | None, regions: list[int] | None, now: Any, counted: bool
+    cursor: Any,
+    plan: _Plan,
+    indicators: list[int] | None,
+    regions: list[int] | None,
+    now: Any,
+    counted: bool,
+    fresh: bool = False,
 ) -> int:
     """Compute and write the statuses; with `counted` (PostgreSQL, whole regions) their StatusCount rows too, in
-    the same statement, after the old ones of those regions are deleted."""
+    the same statement, after the old ones of those regions are deleted; `fresh`: none of these rows exist yet."""
     postgres = connection.vendor == "postgresql"
     distinct = "IS DISTINCT FROM" if postgres else "IS NOT"
     # computed.y is the latest year; the other compared columns share their names.
@@ -415,8 +435,8 @@ def _write(
     def statement(int_type: str) -> str:
         sql = _SQL.format(
             materialized="MATERIALIZED" if postgres else "",
-            write=(_COUNTED.format(display=_display("c.status", "c.y", "i.target_year")) if counted else "")
-            + (_INSERT_AND_UPDATE if postgres else _UPSERT),
+            write=(_COUNTED.format(display=_display("status", "y", "ty")) if counted else "")
+            + (_UPSERT if not postgres else _INSERT_FRESH if fresh else _INSERT_AND_UPDATE),
             indicator_filter=_ids("i.id", indicators),
             region_filter=_ids("r.id", regions),
             int=int_type,
@@ -440,12 +460,13 @@ def _write(
     if postgres:
         # 64-bit integers are several times faster than NUMERIC and exact while nothing overflows; with figures
         # so large that a product would, PostgreSQL raises instead of rounding, and the statement runs in NUMERIC.
+        args = [now] if fresh else [now, now]
         try:
             with transaction.atomic():
-                cursor.execute(statement(FAST_INT), [now, now])
+                cursor.execute(statement(FAST_INT), args)
         except DataError:
-            cursor.execute(statement("NUMERIC"), [now, now])
-        return int(cursor.fetchone()[0])
+            cursor.execute(statement("NUMERIC"), args)
+        return max(cursor.rowcount, 0) if fresh else int(cursor.fetchone()[0])
     cursor.execute(statement("INTEGER"), [now])
     # sqlite3 reports no rowcount for a statement that starts with WITH.
     cursor.execute("SELECT changes()")
