@@ -40,9 +40,9 @@ ind AS (
     -- The plan's indicators; it_k is the indicator's own target in force in year Yk (规划调整 from its year on,
     -- as planning.assessment.target_as_of).
     SELECT i.id, i.baseline_year AS by_, i.target_year AS ty, i.direction AS d, i.is_additive AS additive,
-           i.lead_unit_id AS unit,
-           i.baseline_value AS ib, i.target_value AS it, {adjusted_targets}
-    FROM indicators_indicator i WHERE i.plan_id = %(plan)s AND {indicator_filter}
+           i.lead_unit_id AS unit, i.baseline_value AS ib, i.target_value AS it, {adjusted_targets}
+    FROM (SELECT i.*, {adjusted_values} FROM indicators_indicator i
+          WHERE i.plan_id = %(plan)s AND {indicator_filter}) i
 ),
 area AS (
     SELECT r.id FROM regions_region r
@@ -61,13 +61,13 @@ obs AS (
 series AS (
     -- Baseline and target per region (the plan's own region uses the indicator's; a region's own figures where
     -- set; additive indicators have none otherwise), and the observations inside (baseline year, target year].
-    SELECT i.id AS indicator_id, r.id AS region_id, i.by_, i.ty, i.d, i.unit,
-           CASE WHEN r.id = %(root)s THEN i.ib
+    SELECT i.id AS indicator_id, r.id AS region_id, i.by_, i.ty, i.ty - i.by_ AS span, i.d, i.unit,
+           CAST(ROUND((CASE WHEN r.id = %(root)s THEN i.ib
                 WHEN rt.baseline_value IS NOT NULL THEN rt.baseline_value
-                WHEN i.additive THEN NULL ELSE i.ib END AS b,
-           CASE WHEN r.id = %(root)s THEN i.it
+                WHEN i.additive THEN NULL ELSE i.ib END) * {scale}) AS {int}) AS bb,
+           CAST(ROUND((CASE WHEN r.id = %(root)s THEN i.it
                 WHEN rt.target_value IS NOT NULL THEN rt.target_value
-                WHEN i.additive THEN NULL ELSE i.it END AS t0,
+                WHEN i.additive THEN NULL ELSE i.it END) * {scale}) AS {int}) AS tt0,
            -- 1 where the series follows the indicator's own target, which a 规划调整 changes from a year on.
            CASE WHEN r.id = %(root)s THEN 1
                 WHEN rt.target_value IS NOT NULL OR i.additive THEN 0 ELSE 1 END AS follows,
@@ -77,10 +77,8 @@ series AS (
     LEFT JOIN obs o ON o.indicator_id = i.id AND o.region_id = r.id
 ),
 scaled AS {materialized} (
-    -- Everything per series once (numeric → scaled integers); the steps below only add and pick integers.
-    SELECT series.*, CAST(ROUND(b * {scale}) AS {int}) AS bb, CAST(ROUND(t0 * {scale}) AS {int}) AS tt0,
-           ty - by_ AS span, {scaled}
-    FROM series
+    -- Everything per series once, as integers scaled by 10⁴; the steps below only add and pick integers.
+    SELECT * FROM series
 ),
 stepped AS (
     -- One row per series and as-of year: count and sums of the observations up to that year (x = year −
@@ -98,7 +96,7 @@ fit AS (
     FROM carried
 ),
 computed AS {materialized} (
-    SELECT indicator_id, region_id, as_of, y, val, b, t, unit, ty,
+    SELECT indicator_id, region_id, as_of, y, {val} AS val, {b} AS b, {t} AS t, unit, ty,
         CASE
             WHEN y IS NULL THEN 'no_data'
             WHEN tt IS NULL THEN 'no_plan'
@@ -165,23 +163,50 @@ def _divisions(exact: bool) -> dict[str, str]:
     }
 
 
-def _plan_sql(years: list[int], first_y: int, int_type: str) -> dict[str, str]:
-    """The year-dependent parts of _SQL for a plan whose as-of years are `years` (stored from `first_y` on)."""
+def _plan_sql(years: list[int], first_y: int, int_type: str, numeric: bool) -> dict[str, str]:
+    """The year-dependent parts of _SQL for a plan whose as-of years are `years` (stored from `first_y` on).
+
+    The series carry only integers scaled by 10⁴ (exact: values, baselines and targets have at most 4 decimal
+    places), and the stored baseline, target and latest value are those integers × 10⁻⁴. With `numeric` (SQLite,
+    whose decimals are floating point) the stored figures are also carried through as read, so a second recompute
+    compares like with like.
+    """
     n = len(years)
     ks = range(1, n + 1)
-    adjusted_targets = ", ".join(
+    scale = f"* {SCALE}) AS {int_type})"
+    adjusted_values = ", ".join(
         f"COALESCE((SELECT a.adjusted_value FROM indicators_targetadjustment a WHERE a.indicator_id = i.id "
-        f"AND a.effective_year <= {years[k - 1]} ORDER BY a.effective_year DESC LIMIT 1), i.target_value) AS it_{k}"
+        f"AND a.effective_year <= {years[k - 1]} ORDER BY a.effective_year DESC LIMIT 1), i.target_value) AS adj_{k}"
         for k in ks
     )
-    pivot = ", ".join(f"MAX(CASE WHEN v.year = {years[k - 1]} THEN v.approved_value END) AS u_{k}" for k in ks)
-    series_columns = ", ".join(
-        [f"i.it_{k}" for k in ks]
-        + [f"CASE WHEN {years[k - 1]} > i.by_ AND {years[k - 1]} <= i.ty THEN o.u_{k} END AS u_{k}" for k in ks]
+    adjusted_targets = ", ".join(
+        [f"CAST(ROUND(i.adj_{k} {scale} AS itt_{k}" for k in ks]
+        + ([f"i.adj_{k} AS it_{k}" for k in ks] if numeric else [])
     )
-    scaled = ", ".join(
-        [f"CAST(ROUND(u_{k} * {SCALE}) AS {int_type}) AS a_{k}" for k in ks]
-        + [f"CAST(ROUND(it_{k} * {SCALE}) AS {int_type}) AS itt_{k}" for k in ks]
+    pivot = ", ".join(
+        [f"MAX(CASE WHEN v.year = {years[k - 1]} THEN CAST(ROUND(v.approved_value {scale} END) AS a_{k}" for k in ks]
+        + (
+            [f"MAX(CASE WHEN v.year = {years[k - 1]} THEN v.approved_value END) AS u_{k}" for k in ks]
+            if numeric
+            else []
+        )
+    )
+    inside = [f"{years[k - 1]} > i.by_ AND {years[k - 1]} <= i.ty" for k in ks]
+    series_columns = ", ".join(
+        [f"i.itt_{k}" for k in ks]
+        + [f"CASE WHEN {inside[k - 1]} THEN o.a_{k} END AS a_{k}" for k in ks]
+        + (
+            [f"i.it_{k}" for k in ks]
+            + [f"CASE WHEN {inside[k - 1]} THEN o.u_{k} END AS u_{k}" for k in ks]
+            + [
+                "CASE WHEN r.id = %(root)s THEN i.ib WHEN rt.baseline_value IS NOT NULL THEN rt.baseline_value "
+                "WHEN i.additive THEN NULL ELSE i.ib END AS b",
+                "CASE WHEN r.id = %(root)s THEN i.it WHEN rt.target_value IS NOT NULL THEN rt.target_value "
+                "WHEN i.additive THEN NULL ELSE i.it END AS t0",
+            ]
+            if numeric
+            else []
+        )
     )
     steps = []
     for k in ks:
@@ -196,24 +221,38 @@ def _plan_sql(years: list[int], first_y: int, int_type: str) -> dict[str, str]:
         ]
         sa = [f"COALESCE(a_{j}, 0)" for j in js]
         sxa = [f"COALESCE(a_{j} * ({years[j - 1]} - by_), 0)" for j in js]
-        latest = reversed(js)
-        y = "COALESCE(" + ", ".join(f"CASE WHEN a_{j} IS NOT NULL THEN {years[j - 1]} END" for j in latest) + ", NULL)"
+        y = (
+            "COALESCE("
+            + ", ".join(f"CASE WHEN a_{j} IS NOT NULL THEN {years[j - 1]} END" for j in reversed(js))
+            + ", NULL)"
+        )
         a = "COALESCE(" + ", ".join(f"a_{j}" for j in reversed(js)) + ", NULL)"
-        val = "COALESCE(" + ", ".join(f"u_{j}" for j in reversed(js)) + ", NULL)"
+        carried = (
+            f"b, CASE WHEN follows = 1 THEN it_{k} ELSE t0 END AS t, "
+            + "COALESCE("
+            + ", ".join(f"u_{j}" for j in reversed(js))
+            + ", NULL) AS val, "
+            if numeric
+            else ""
+        )
         steps.append(
-            f"SELECT indicator_id, region_id, by_, ty, span, d, unit, b, bb, {year} AS as_of, "
-            f"CASE WHEN follows = 1 THEN it_{k} ELSE t0 END AS t, CASE WHEN follows = 1 THEN itt_{k} ELSE tt0 END AS tt, "
+            f"SELECT indicator_id, region_id, by_, ty, span, d, unit, bb, {year} AS as_of, {carried}"
+            f"CASE WHEN follows = 1 THEN itt_{k} ELSE tt0 END AS tt, "
             f"{' + '.join(seen)} AS k, {' + '.join(x)} AS sx, {' + '.join(xx)} AS sxx, "
             f"CAST({' + '.join(sa)} AS {int_type}) AS sa, CAST({' + '.join(sxa)} AS {int_type}) AS sxa, "
-            f"{y} AS y, {a} AS a, {val} AS val "
+            f"{y} AS y, {a} AS a "
             "FROM scaled"
         )
+    unit = Decimal(1).scaleb(-4)
     return {
+        "adjusted_values": adjusted_values,
         "adjusted_targets": adjusted_targets,
         "pivot": pivot,
         "series_columns": series_columns,
-        "scaled": scaled,
         "steps": "\nUNION ALL\n".join(steps),
+        "val": "val" if numeric else f"a * {unit}",
+        "b": "b" if numeric else f"bb * {unit}",
+        "t": "t" if numeric else f"tt * {unit}",
     }
 
 
@@ -442,7 +481,7 @@ def _write(
             int=int_type,
             scale=SCALE,
             changed=changed,
-            **_plan_sql(plan.years, plan.first_y, int_type),
+            **_plan_sql(plan.years, plan.first_y, int_type, numeric=not postgres),
             **_divisions(int_type == FAST_INT),
         )
         # Integers of our own (ids, years, per cent); the only parameter is the time of the change.
