@@ -272,7 +272,8 @@ def status_recompute_all(*, warn: bool = True, force: bool = False) -> dict[str,
 
     started, clock = timezone.now(), time.perf_counter()
     with warnings_held():
-        indicators = recompute_indicator_statuses(force=force)  # regions whose inputs changed (all with force)
+        # Regions whose inputs changed (all with force); the nightly run also checks the stored rows' counts.
+        indicators = recompute_indicator_statuses(force=force, verify=True)
         tasks = task_status_recompute()  # its listener syncs the tasks' lag flags
         flags = sync_indicator_lag_flags()
     PendingSeriesRecompute.objects.filter(requested_at__lte=started).delete()
@@ -292,7 +293,7 @@ def status_recompute_all(*, warn: bool = True, force: bool = False) -> dict[str,
 
 def status_recompute_plan(*, plan_id: int) -> dict[str, int]:
     """One plan's statuses and lag flags, all regions: after it starts being tracked or its structure changed."""
-    indicators = recompute_indicator_statuses(plan_ids=[plan_id])
+    indicators = recompute_indicator_statuses(plan_ids=[plan_id], verify=True)
     task_ids = list(Task.objects.filter(plan_id=plan_id).values_list("pk", flat=True))
     tasks = task_status_recompute(task_ids=task_ids) if task_ids else {"rows_written": 0}
     flags = sync_indicator_lag_flags(plan_ids=[plan_id])
@@ -305,7 +306,7 @@ def status_recompute_plan(*, plan_id: int) -> dict[str, int]:
 
 def status_recompute_chunk(*, plan_id: int, region_ids: list[int]) -> dict[str, int]:
     """One piece of the full recompute: a plan's indicator statuses and lag flags in some of its regions."""
-    result = recompute_indicator_statuses(plan_ids=[plan_id], region_ids=region_ids)
+    result = recompute_indicator_statuses(plan_ids=[plan_id], region_ids=region_ids, verify=True)
     flags = sync_indicator_lag_flags(plan_ids=[plan_id], region_ids=region_ids)
     return {
         "regions_total": result.regions_total,

@@ -381,12 +381,15 @@ def recompute_indicator_statuses(
     indicator_ids: Iterable[int] | None = None,
     region_ids: Iterable[int] | None = None,
     force: bool = False,
+    verify: bool = False,
 ) -> RecomputeResult:
     """Recompute IndicatorStatus for the given plans/indicators/regions (all when None), set-based.
 
     Whole regions (no `indicator_ids`) are recomputed only where their input fingerprint changed since the last
     recompute (or with `force`), and their new fingerprints kept; a recompute of some indicators leaves the
     fingerprints alone, so the next whole recompute looks at those regions again. Status counts follow.
+    `verify` (the nightly run) also counts the stored rows per region — O(rows) — and redoes a region whose rows
+    were deleted or added outside the recompute, and removes rows of regions outside the plan's area.
     """
     plans = _plans(plan_ids)
     regions = None if region_ids is None else sorted({int(r) for r in region_ids})
@@ -409,11 +412,13 @@ def recompute_indicator_statuses(
                     .filter(**({} if regions is None else {"region_id__in": regions}))
                     .values_list("region_id", "fingerprint")
                 )
-                # The outputs are counted too: a region missing rows (deleted outside the services) is redone, and
-                # rows of a region no longer in the plan's area go.
-                rows, expected = _row_counts(cursor, plan, regions)
+                rows, expected = _row_counts(cursor, plan, regions) if verify else ({}, None)
                 total += len(current)
-                changed = [r for r, fp in current.items() if force or stored.get(r) != fp or rows.get(r, 0) != expected]
+                changed = [
+                    r
+                    for r, fp in current.items()
+                    if force or stored.get(r) != fp or (verify and rows.get(r, 0) != expected)
+                ]
                 gone = sorted((stored.keys() | rows.keys()) - current.keys())
                 recomputed += len(changed)
                 whole = regions is None and len(changed) == len(current)
@@ -424,8 +429,8 @@ def recompute_indicator_statuses(
             if counted:
                 _clear_counts(plan.id, None if whole else [*(chosen or []), *gone])
             if chosen is None or chosen:
-                # No stored rows in these regions (known from the count above): nothing to compare with.
-                fresh = indicators is None and not any(rows.get(r) for r in (current if chosen is None else chosen))
+                # No stored rows in these regions (a first recompute): nothing to compare with.
+                fresh = indicators is None and not _any_rows(cursor, plan, chosen)
                 written += _write(cursor, plan, indicators, chosen, now, counted, fresh)
             deleted += _delete_stale(cursor, plan, indicators, chosen, gone)
             if indicators is None:
@@ -512,6 +517,15 @@ def _write(
     return int(cursor.fetchone()[0])
 
 
+def _any_rows(cursor: Any, plan: _Plan, regions: list[int] | None) -> bool:
+    cursor.execute(
+        "SELECT 1 FROM indicators_indicatorstatus s "
+        f"WHERE s.indicator_id IN (SELECT id FROM indicators_indicator WHERE plan_id = {plan.id}) "
+        f"AND {_ids('s.region_id', regions)} LIMIT 1"
+    )
+    return cursor.fetchone() is not None
+
+
 def _row_counts(cursor: Any, plan: _Plan, regions: list[int] | None) -> tuple[dict[int, int], int]:
     """Stored status rows per region of the plan's indicators, and how many each region of its area should have."""
     cursor.execute(
@@ -586,6 +600,14 @@ plan_wide AS (
                       WHERE a.indicator_id IN (SELECT id FROM indicators_indicator WHERE plan_id = {plan})), 0),
             (SELECT hashtextextended({plan_text}, 0) FROM planning_plan p WHERE p.id = {plan}))) AS h
 ),
+{inputs}
+SELECT area.id, hashint8extended(COALESCE(inputs.vh, 0), hashint8extended(COALESCE(inputs.th, 0), plan_wide.h))
+FROM area CROSS JOIN plan_wide
+LEFT JOIN inputs ON inputs.region_id = area.id
+"""
+# The per-region part read from the data: one hash per approved value and per region target (the migration that
+# creates PostgreSQL's triggers writes the same two hashes).
+_SCANNED = """
 vals AS (
     SELECT v.region_id, bit_xor(hashint8extended(v.indicator_id * 10000 + v.year,
                                                  hash_numeric_extended(v.approved_value, 0))) AS h
@@ -599,23 +621,55 @@ targets AS (
     FROM indicators_indicatorregiontarget rt
     WHERE rt.indicator_id IN (SELECT id FROM indicators_indicator WHERE plan_id = {plan}) AND {region_filter_t}
     GROUP BY rt.region_id
+),
+inputs AS (
+    SELECT area.id AS region_id, vals.h AS vh, targets.h AS th FROM area
+    LEFT JOIN vals ON vals.region_id = area.id LEFT JOIN targets ON targets.region_id = area.id
+)"""
+# The same, as kept by the triggers: a few thousand rows, whatever the number of values.
+_KEPT = """
+inputs AS (
+    SELECT region_id, values_hash AS vh, targets_hash AS th FROM indicators_statusinput
+    WHERE plan_id = {plan} AND {region_filter_s}
+)"""
+# The triggers' log of changes since the last recompute, folded into StatusInput (rows committed meanwhile stay
+# for the next one: a DELETE takes only the rows it sees).
+_FOLD = """
+WITH folded AS (
+    DELETE FROM indicators_statusinputchange WHERE plan_id = {plan} AND {region_filter_c}
+    RETURNING region_id, values_hash, targets_hash
+),
+summed AS (
+    SELECT region_id, bit_xor(values_hash) AS vh, bit_xor(targets_hash) AS th FROM folded GROUP BY region_id
 )
-SELECT area.id, hashint8extended(COALESCE(vals.h, 0), hashint8extended(COALESCE(targets.h, 0), plan_wide.h))
-FROM area CROSS JOIN plan_wide
-LEFT JOIN vals ON vals.region_id = area.id
-LEFT JOIN targets ON targets.region_id = area.id
+INSERT INTO indicators_statusinput AS s (plan_id, region_id, values_hash, targets_hash)
+SELECT {plan}, region_id, vh, th FROM summed ORDER BY region_id
+ON CONFLICT (plan_id, region_id) DO UPDATE
+SET values_hash = s.values_hash # EXCLUDED.values_hash, targets_hash = s.targets_hash # EXCLUDED.targets_hash
 """
 
 
-def input_fingerprints(cursor: Any, plan: _Plan, regions: list[int] | None) -> dict[int, int]:
-    """region id → the fingerprint of its statuses' inputs, for the plan's regions (or those of `regions`)."""
+def input_fingerprints(cursor: Any, plan: _Plan, regions: list[int] | None, *, scan: bool = False) -> dict[int, int]:
+    """region id → the fingerprint of its statuses' inputs, for the plan's regions (or those of `regions`).
+
+    On PostgreSQL from StatusInput (the triggers' log folded in first), unless `scan`; on SQLite by a scan.
+    """
+    kept = connection.vendor == "postgresql" and not scan
+    if kept:
+        cursor.execute(_FOLD.format(plan=plan.id, region_filter_c=_ids("region_id", regions)))
+    inputs = (_KEPT if kept else _SCANNED).format(
+        plan=plan.id,
+        region_filter_v=_ids("v.region_id", regions),
+        region_filter_t=_ids("rt.region_id", regions),
+        region_filter_s=_ids("region_id", regions),
+        target_text=_text("rt.indicator_id", "rt.baseline_value", "rt.target_value"),
+    )
     cursor.execute(
         _FINGERPRINTS.format(
             plan=plan.id,
             root=plan.root,
             region_filter=_ids("r.id", regions),
-            region_filter_v=_ids("v.region_id", regions),
-            region_filter_t=_ids("rt.region_id", regions),
+            inputs=inputs,
             indicator_text=_text(
                 "i.id",
                 "i.baseline_year",
@@ -635,7 +689,6 @@ def input_fingerprints(cursor: Any, plan: _Plan, regions: list[int] | None) -> d
                 "p.watch_below",
                 "p.on_track_below",
             ),
-            target_text=_text("rt.indicator_id", "rt.baseline_value", "rt.target_value"),
         )
     )
     return {int(region): int(fp) for region, fp in cursor.fetchall()}

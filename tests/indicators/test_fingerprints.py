@@ -152,9 +152,10 @@ def test_each_kind_of_input_is_in_the_fingerprint(tracked, alice, city) -> None:
     )
     assert recomputed() == every  # a 规划调整
     assert recomputed() == 0
-    # Rows deleted outside the services are noticed by their count, and put back.
+    # Rows deleted outside the services are noticed by the nightly run's count of the stored rows, and put back.
     IndicatorStatus.objects.filter(region=county, as_of_year=2023).delete()
-    assert recomputed() == 1
+    assert recomputed() == 0
+    assert recompute_indicator_statuses(plan_ids=[tracked.pk], verify=True).regions_recomputed == 1
     assert IndicatorStatus.objects.filter(region=county, indicator__plan=tracked).count() == (
         tracked.indicators.count() * 5
     )
@@ -253,3 +254,61 @@ def test_the_hash_functions_exist_and_a_number_hashes_alike_however_written(db) 
         assert cursor.fetchone() == first
         cursor.execute("SELECT hashint8extended(1, 3)")
         assert cursor.fetchone()[0] != first[0]
+
+
+@pytest.mark.postgres
+def test_the_hashes_kept_by_the_triggers_equal_a_scan(plan, alice) -> None:  # type: ignore[no-untyped-def]
+    """Whatever writes the values and region targets (ORM, bulk, raw SQL; insert, update, delete), the hashes the
+    PostgreSQL triggers keep give the fingerprints a scan of the data gives."""
+    from indicators.status import _plans, input_fingerprints
+
+    rng = random.Random(7)
+    regions = list(plan.area_regions())
+    indicators = list(plan.indicators.all())
+    (subject,) = _plans([plan.pk])
+
+    def agree() -> None:
+        with connection.cursor() as cursor:
+            assert input_fingerprints(cursor, subject, None) == input_fingerprints(cursor, subject, None, scan=True)
+
+    recompute_indicator_statuses(plan_ids=[plan.pk])
+    agree()
+    IndicatorValue.objects.bulk_create(
+        [
+            IndicatorValue(
+                indicator=i,
+                region=r,
+                year=2023,
+                value=5,
+                approved_value=Decimal(rng.randint(0, 99)),
+                source="x",
+                created_by=alice,
+                updated_by=alice,
+            )
+            for i in indicators[:4]
+            for r in regions
+        ]
+    )
+    agree()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE indicators_indicatorvalue SET approved_value = approved_value * 2 WHERE year = 2023")
+        cursor.execute("UPDATE indicators_indicatorvalue SET note = 'x' WHERE year = 2023")  # not an input
+        cursor.execute("UPDATE indicators_indicatorvalue SET approved_value = NULL WHERE MOD(id, 3) = 0")
+        cursor.execute(
+            "UPDATE indicators_indicatorvalue SET year = 2021 WHERE year = 2023 AND region_id = %s", [regions[3].pk]
+        )
+        cursor.execute(  # a row moved to another region: out of one fingerprint, into another
+            "UPDATE indicators_indicatorvalue SET region_id = %s WHERE year = 2021 AND region_id = %s",
+            [regions[5].pk, regions[3].pk],
+        )
+    agree()
+    IndicatorRegionTarget.objects.create(indicator=indicators[0], region=regions[2], target_value=4, updated_by=alice)
+    IndicatorRegionTarget.objects.filter(region=regions[2]).update(baseline_value=1)
+    agree()
+    IndicatorValue.objects.filter(region=regions[1]).delete()
+    IndicatorRegionTarget.objects.filter(region=regions[2]).delete()
+    agree()
+    # And the recompute, reading the kept hashes, finds exactly what changed since its last run.
+    assert recompute_indicator_statuses(plan_ids=[plan.pk]).regions_recomputed > 0
+    assert recompute_indicator_statuses(plan_ids=[plan.pk]).regions_recomputed == 0
+    assert recompute_indicator_statuses(plan_ids=[plan.pk], force=True).rows_written == 0

@@ -221,6 +221,8 @@ def test_statuses_of_regions_outside_the_plan_are_removed(plan, city) -> None:  
     IndicatorStatus.objects.create(
         indicator=indicator, region=stray, as_of_year=2023, status="no_data", changed_at="2024-01-01T00:00:00+08:00"
     )
-    result = recompute_indicator_statuses(plan_ids=[plan.pk])
+    # Rows written into the derived table by hand: the nightly run's check of the stored rows removes them.
+    assert recompute_indicator_statuses(plan_ids=[plan.pk]).rows_deleted == 0
+    result = recompute_indicator_statuses(plan_ids=[plan.pk], verify=True)
     assert result.rows_deleted == 1
     assert not IndicatorStatus.objects.filter(region=stray).exists()
