@@ -111,8 +111,10 @@ reliability: setup-dev system-deps
 	$(PY) -m pytest -n 2 -q $(RELIABILITY_TESTS); code=$$?; \
 	$(PY) -m tests.reliability.report "$$RELIABILITY_FIGURES" $$code --write docs/reliability.md
 
-# Scale benchmark on PostgreSQL (+ Redis for the chord, wrk for the API): one table, written to docs/benchmarks.md.
-# The synthetic data (3,000 regions × 70 indicators × 5 years ≈ 1.05M values) is generated once and reused.
+# Scale benchmark on PostgreSQL (+ Redis for the chord, wrk for the API): one table, written to docs/benchmarks.md,
+# and a chart of the recompute's seconds against size (docs/benchmarks-scaling.png, labelled with fonts-noto-cjk).
+# Synthetic plans of 285 / 1,430 / 3,000 / 5,700 regions × 70 indicators × 5 years (≈ 0.1M / 0.5M / 1.05M / 2M
+# values; the main size 3,000) are each generated once and reused. BENCH_ARGS="--sizes 20,40 --skip api" etc.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 BENCH_ARGS ?=
@@ -120,6 +122,9 @@ bench: setup-dev
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null); } \
 		|| echo "未找到 wrk：接口压测将不运行（apt-get install wrk）"
+	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null); } \
+		|| echo "未找到中文字体：规模图将只有数字（apt-get install fonts-noto-cjk）"
 	@db="$(BENCH_DATABASE_URL)"; name="$${db##*/}"; \
 	psql "$${db%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='$$name'" | grep -q 1 \
 		|| psql "$${db%/*}/postgres" -c "CREATE DATABASE \"$$name\"" >/dev/null

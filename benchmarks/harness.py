@@ -18,6 +18,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import connection
 
+from indicators.models import FlagCount, IndicatorValue, StatusCount, StatusFingerprint
 from planning.models import Plan
 
 ROOT = Path(settings.BASE_DIR)
@@ -56,11 +57,64 @@ def execute(sql: str, args: list[Any] | None = None) -> int:
         return cursor.rowcount
 
 
-def clear_statuses(plan: Plan) -> None:
-    """Empty the plan's stored statuses and let PostgreSQL reclaim them, so a 'full' recompute writes every row."""
+def vacuum(*tables: str) -> None:
+    """What autovacuum would do after a batch, done now so the next step does not pay for it (PostgreSQL only, and
+    not inside a transaction, where VACUUM cannot run: the benchmark runs in autocommit, tests in a transaction)."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        for table in tables:
+            execute(f"VACUUM ANALYZE {table}")
+
+
+def delete_status_rows(plan: Plan) -> None:
+    """Delete the plan's status rows only: for putting the very same rows back (the floor), so the stored input
+    fingerprints and counts stay true."""
     where, args = plan_statuses_sql(plan)
     execute(f"DELETE FROM indicators_indicatorstatus WHERE {where}", args)
-    execute("VACUUM ANALYZE indicators_indicatorstatus")
+    vacuum("indicators_indicatorstatus")
+
+
+def clear_statuses(plan: Plan) -> None:
+    """Empty the plan's stored statuses, their input fingerprints and counts, and let PostgreSQL reclaim them, so
+    a 'full' recompute computes and writes every row (with a fingerprint left, it would skip the region)."""
+    where, args = plan_statuses_sql(plan)
+    execute(f"DELETE FROM indicators_indicatorstatus WHERE {where}", args)
+    for model in (StatusFingerprint, StatusCount):
+        execute(f"DELETE FROM {model._meta.db_table} WHERE plan_id = %s", [plan.pk])
+    vacuum("indicators_indicatorstatus", StatusFingerprint._meta.db_table, StatusCount._meta.db_table)
+
+
+def clear_flags(plan: Plan) -> None:
+    """Delete the plan's flags and their stored counts together, so a flag sync starts from nothing consistently."""
+    execute("DELETE FROM indicators_flag WHERE plan_id = %s", [plan.pk])
+    execute(f"DELETE FROM {FlagCount._meta.db_table} WHERE plan_id = %s", [plan.pk])
+
+
+def spread_values(plan: Plan, count: int) -> list[int]:
+    """Ids of `count` approved values, one in each of `count` regions spread evenly over the plan's divisions, of
+    different indicators and years: an edit that touches as many independent pieces as it has values."""
+    regions = list(plan.area_divisions().values_list("pk", flat=True))
+    count = min(count, len(regions))
+    chosen = [regions[(i * len(regions)) // count] for i in range(count)]
+    ids = []
+    for i, region_id in enumerate(chosen):
+        candidates = IndicatorValue.objects.filter(
+            indicator__plan=plan, region_id=region_id, approved_value__isnull=False
+        ).order_by("indicator__number", "year")
+        total = candidates.count()
+        if total:
+            ids.append(candidates.values_list("pk", flat=True)[(i * 37) % total])
+    return ids
+
+
+def shift_approved(value_ids: list[int], delta: int) -> int:
+    """Change approved values directly in SQL, as an edit outside the services (admin, a script) would."""
+    if not value_ids:
+        return 0
+    marks = ", ".join(["%s"] * len(value_ids))
+    return execute(
+        f"UPDATE indicators_indicatorvalue SET approved_value = approved_value + %s WHERE id IN ({marks})",
+        [delta, *value_ids],
+    )
 
 
 def this_database_url() -> str:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -26,7 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 from config.filters import parse_id
 from config.views import request_choices
 from indicators.charts import trajectory_chart
-from indicators.filtersets import IndicatorFilterSet, IndicatorStatusFilterSet
+from indicators.filtersets import IndicatorFilterSet
 from indicators.models import Attribute, FlagKind, Indicator
 from indicators.selectors import (
     flags_in_order,
@@ -158,20 +159,6 @@ def dashboard_filters(request: HttpRequest) -> Dashboard:
         regions=regions,
         units=units,
     )
-
-
-def _status_rows(request: HttpRequest, board: Dashboard, *, all_regions: bool = False) -> Any:
-    """Stored statuses for the board, filtered with the API's FilterSet (status is filtered after display)."""
-    params = {
-        "plan": board.plan.pk,
-        "year": board.year,
-        "attribute": board.attribute,
-        "unit": board.unit.pk if board.unit else "",
-    }
-    if not all_regions:
-        params["region"] = board.region.pk
-    queryset = statuses_visible_to(request.user).select_related("indicator__lead_unit", "region")
-    return IndicatorStatusFilterSet({k: v for k, v in params.items() if v != ""}, queryset=queryset).qs
 
 
 def board_indicator_queryset(request: HttpRequest, board: Dashboard) -> QuerySet[Indicator]:
@@ -326,94 +313,86 @@ def published_series(years: list[str], figures: list[PublishedFigure], region: R
     ]
 
 
+# The matrix's table cells: a status badge each, class and short text only (a national plan's page has 1,400 of them).
+# charts.js turns each into a link from the page's one link pattern; without JavaScript the row's region and the
+# column's indicator link on (the region's overview lists every indicator there, the indicator's page every region).
+MATRIX_CELLS = {
+    key: f'<td><span class="badge status-{key}">{escape(label)}</span></td>' for key, label in DISPLAY_STATUSES
+}
+# The heat map's status codes are the statuses' ranks (worst low); its payload lists their keys and labels once.
+MATRIX_CODES = sorted(DISPLAY_RANK, key=DISPLAY_RANK.__getitem__)
+RANKING_FIELDS = (
+    "status",
+    "latest_year",
+    "latest_value",
+    "baseline_value",
+    "target_value",
+    "ratio",
+    "completion",
+    "expected_completion",
+)
+_REGION_SLOT = "REGIONSLOT"  # urlencode leaves it as it is; replaced by "{region}"
+
+
+def matrix_link(board: Dashboard) -> str:
+    """The one link of every matrix cell, an indicator's detail for a region: "{indicator}" and "{region}" are filled
+    in (by charts.js in the browser, by `fill_link` for the table's headings), so the page carries no link per cell."""
+    head, _, tail = reverse("dashboards:indicator", args=[0]).rpartition("/0/")
+    return f"{head}/{{indicator}}/{tail}?" + board.query(region=_REGION_SLOT).replace(_REGION_SLOT, "{region}")
+
+
+def fill_link(link: str, indicator_id: int, region_id: int) -> str:
+    return link.replace("{indicator}", str(indicator_id)).replace("{region}", str(region_id))
+
+
 @login_required
 def region_matrix(request: HttpRequest) -> HttpResponse:
     board = dashboard_filters(request)
     page = region_page(request, board.regions, MATRIX_REGIONS_PER_PAGE)
     regions = list(page.object_list)
-    # A cell needs only its status: plain tuples, not model instances, for the thousands of cells on a page.
+    # Only what the matrix uses of an indicator: its names, and the target year that display_status needs.
+    indicators = list(
+        board_indicator_queryset(request, board)
+        .select_related(None)
+        .only("number", "name", "unit", "target_year")
+        .order_by("number")
+    )
+    # Plain tuples, unordered (the model's ordering would join the plans and regions): a page has 1,400 cells.
     cells = {
         (indicator_id, region_id): (status, latest_year)
-        for indicator_id, region_id, status, latest_year in _status_rows(request, board, all_regions=True)
-        .filter(region_id__in=[r.pk for r in regions])
+        for indicator_id, region_id, status, latest_year in statuses_visible_to(request.user)
+        .filter(indicator__in=[i.pk for i in indicators], region_id__in=[r.pk for r in regions], as_of_year=board.year)
+        .order_by()
         .values_list("indicator_id", "region_id", "status", "latest_year")
     }
-    indicators = board_indicators(request, board, assessed=False)
-    detail_urls = {indicator.pk: reverse("dashboards:indicator", args=[indicator.pk]) for indicator in indicators}
-    heat = []
+    link = matrix_link(board)
+    overview = reverse("dashboards:overview")
+    target_years = [(indicator.pk, indicator.target_year) for indicator in indicators]
+    codes: list[list[int | None]] = []  # the heat map's: one status code per indicator, a row per region
     table = []
-    for y_index, region in enumerate(regions):
-        # The cells are written here rather than in the template: a page has over a thousand of them, and the
-        # template loop was most of the page's time.
+    for region in regions:
+        row_codes: list[int | None] = []
         line: list[str] = []
-        region_query = board.query(region=region.pk)
-        for x_index, indicator in enumerate(indicators):
-            cell = cells.get((indicator.pk, region.pk))
-            display = display_status(cell[0], cell[1], indicator.target_year) if cell else "no_data"
+        for indicator_id, target_year in target_years:
+            cell = cells.get((indicator_id, region.pk))
+            display = display_status(cell[0], cell[1], target_year) if cell else "no_data"
             if board.status and display != board.status:
+                row_codes.append(None)
                 line.append("<td></td>")
-                continue
-            url = f"{detail_urls[indicator.pk]}?{region_query}"
-            heat.append([x_index, y_index, DISPLAY_RANK[display], DISPLAY_LABELS[display], url, display])
-            line.append(
-                f'<td><a class="badge status-{display}" href="{escape(url)}" title="{escape(indicator.name)}">'
-                f"{escape(DISPLAY_LABELS[display])}</a></td>"
-            )
-        table.append((region, mark_safe("".join(line))))  # every value above is escaped
+            else:
+                row_codes.append(DISPLAY_RANK[display])
+                line.append(MATRIX_CELLS[display])
+        codes.append(row_codes)
+        # The cells were escaped once, in MATRIX_CELLS.
+        table.append((region, f"{overview}?{board.query(region=region.pk)}", mark_safe("".join(line))))
     wanted = request.GET.get("indicator", "")
     chosen = next((i for i in indicators if str(i.pk) == wanted), indicators[0] if indicators else None)
-    ranking: list[tuple[int | None, RegionChoice, Any, Any]] = []
-    ranking_total = 0
-    reference: tuple[RegionChoice, Any, Any] | None = None
-    if chosen is not None:
-        # The ranking is over every region in view, not just this page of the matrix.
-        fields = (
-            "status",
-            "latest_year",
-            "latest_value",
-            "baseline_value",
-            "target_value",
-            "ratio",
-            "completion",
-            "expected_completion",
-        )
-        chosen_rows = {
-            values["region_id"]: SimpleNamespace(**values)
-            for values in statuses_visible_to(request.user)
-            .filter(indicator=chosen, as_of_year=board.year)
-            .values("region_id", *fields)
-        }
-        ranked: list[tuple[RegionChoice, Any]] = []
-        unranked: list[tuple[RegionChoice, Any]] = []  # no ratio yet (未填报), then no baseline or target
-        for region in board.regions:
-            row = chosen_rows.get(region.pk)
-            if region.pk == board.plan.region_id:
-                # The plan's own region (the city) is the sum or the whole of its counties, not one of them: it is
-                # shown above the ranking as the reference, unnumbered.
-                reference = (region, row, status_card(chosen, row))
-            elif row is not None and row.ratio is not None:
-                ranked.append((region, row))
-            else:
-                unranked.append((region, row))
-        ranked.sort(key=lambda item: -item[1].ratio)
-        unranked.sort(key=lambda item: _lacks_plan(item[1]))  # stable: region order within each group
-        ranking_total = len(ranked)
-        numbered: list[tuple[int | None, RegionChoice, Any]] = [
-            (place, region, row) for place, (region, row) in enumerate(ranked, start=1)
-        ]
-        if len(numbered) > 2 * RANKING_SHOWN:
-            numbered = numbered[:RANKING_SHOWN] + numbered[-RANKING_SHOWN:]
-        numbered += [(None, region, row) for region, row in unranked]
-        ranking = [(place, region, row, status_card(chosen, row)) for place, region, row in numbered]
     context = {
         **base_context(board, "regions"),
         "indicators": indicators,
+        "columns": [(i, fill_link(link, i.pk, board.region.pk)) for i in indicators],
         "table": table,
         "chosen": chosen,
-        "ranking": ranking,
-        "ranking_reference": reference,
-        "ranking_total": ranking_total,
-        "ranking_cut": ranking_total > 2 * RANKING_SHOWN,
         "ranking_shown": RANKING_SHOWN,
         "page": page,
         "chart": {
@@ -421,17 +400,84 @@ def region_matrix(request: HttpRequest) -> HttpResponse:
             "x": [f"{i.number}. {i.name}" for i in indicators],
             "names": [f"{i.number}. {i.name}（{i.unit}）" for i in indicators],
             "y": [r.name for r in regions],
-            "cells": heat,
+            "indicators": [i.pk for i in indicators],
+            "regions": [r.pk for r in regions],
+            "statuses": MATRIX_CODES,
+            "labels": [DISPLAY_LABELS[key] for key in MATRIX_CODES],
+            "codes": codes,
+            "link": link,
         },
+        **(region_ranking(request, board, chosen, link) if chosen is not None else {}),
     }
     return render(request, "dashboards/regions.html", context)
 
 
-def _lacks_plan(row: Any) -> bool:
-    """A region without a baseline or a target for the indicator: it cannot be ranked and is listed last."""
-    if row is None:
-        return False  # never computed: 未填报
-    return bool(row.status == "no_plan" or row.baseline_value is None or row.target_value is None)
+def region_ranking(request: HttpRequest, board: Dashboard, chosen: Indicator, link: str) -> dict[str, Any]:
+    """区域排名 of one indicator over every region in view, not just this page of the matrix.
+
+    The order needs only each region's ratio and whether it lacks a baseline or target; the full rows are read for
+    the regions shown only (the top and the bottom of a long ranking), so the cost stays the same at any scale.
+    """
+    rows = statuses_visible_to(request.user).filter(indicator=chosen, as_of_year=board.year).order_by()
+    lacks_plan = ExpressionWrapper(
+        Q(status="no_plan") | Q(baseline_value__isnull=True) | Q(target_value__isnull=True),
+        output_field=BooleanField(),
+    )
+    # Ids and figures only, and regions rather than (region, ratio) pairs below: a national plan has thousands of
+    # regions, and every object kept through the request adds to the garbage collector's work.
+    ratio_of: dict[int, Decimal] = {}
+    planless_ids: set[int] = set()
+    for region_id, ratio, lacks in rows.annotate(lacks_plan=lacks_plan).values_list("region_id", "ratio", "lacks_plan"):
+        if ratio is not None:
+            ratio_of[region_id] = ratio
+        elif lacks:
+            planless_ids.add(region_id)
+    reference: RegionChoice | None = None
+    ranked: list[RegionChoice] = []
+    waiting: list[RegionChoice] = []  # no ratio yet (未填报, or too early to judge)
+    planless: list[RegionChoice] = []  # no baseline or target: listed after those waiting
+    own = board.plan.region_id
+    for region in board.regions:
+        if region.pk == own:
+            # The plan's own region (the city) is the sum or the whole of its counties, not one of them: it is
+            # shown above the ranking as the reference, unnumbered.
+            reference = region
+        elif region.pk in ratio_of:
+            ranked.append(region)
+        elif region.pk in planless_ids:
+            planless.append(region)
+        else:
+            waiting.append(region)
+    ranked.sort(key=lambda region: -ratio_of[region.pk])  # stable: region order among equals
+    total = len(ranked)
+    if total > 2 * RANKING_SHOWN:
+        places = [*range(1, RANKING_SHOWN + 1), *range(total - RANKING_SHOWN + 1, total + 1)]
+    else:
+        places = list(range(1, total + 1))
+    numbered: list[tuple[int | None, RegionChoice]] = [(place, ranked[place - 1]) for place in places]
+    # Regions that cannot be ranked are listed after it, as many as one end of the ranking at most: before the
+    # first values come in, that is nearly every region.
+    unranked = waiting + planless
+    shown = numbered + [(None, region) for region in unranked[:RANKING_SHOWN]]
+    wanted = [region.pk for _, region in shown] + ([reference.pk] if reference is not None else [])
+    full = {
+        values["region_id"]: SimpleNamespace(**values)
+        for values in rows.filter(region_id__in=wanted).values("region_id", *RANKING_FIELDS)
+    }
+
+    def line(place: int | None, region: RegionChoice) -> tuple[Any, ...]:
+        """A line of the ranking: place, region, stored row, card, link to the indicator's detail for the region."""
+        row = full.get(region.pk)
+        return (place, region, row, status_card(chosen, row), fill_link(link, chosen.pk, region.pk))
+
+    return {
+        "ranking": [line(place, region) for place, region in shown],
+        "ranking_reference": line(None, reference) if reference is not None else None,
+        "ranking_total": total,
+        "ranking_cut": total > 2 * RANKING_SHOWN,
+        "ranking_unranked": len(unranked),
+        "ranking_unranked_cut": len(unranked) > RANKING_SHOWN,
+    }
 
 
 @login_required

@@ -75,17 +75,35 @@
     };
   }
 
+  // The region matrix sends one status code per cell (d.codes, a row per region; null where the status filter leaves
+  // the cell out), the indicator and region ids once, and one link with "{indicator}" and "{region}" to fill in.
+  function cellLink(d, x, y) {
+    return d.link.replace("{indicator}", d.indicators[x]).replace("{region}", d.regions[y]);
+  }
+
   function heatmap(d, el, chart) {
-    chart.on("click", function (params) { if (params.data && params.data.value && params.data.value[4]) { window.location.href = params.data.value[4]; } });
+    chart.on("click", function (params) { if (params.data && params.data.value) { window.location.href = cellLink(d, params.data.value[0], params.data.value[1]); } });
     var many = d.x.length > 30;
     // Column width left for a label once the region names are drawn; a CJK character is about 12px at 11px type.
     var perLine = Math.max(3, Math.floor((el.clientWidth - 90) / Math.max(d.x.length, 1) / 12));
     var showText = d.x.length <= 20;
+    var encode = echarts.format.encodeHTML;  // names go into the tooltip's HTML
+    var cells = [];
+    d.codes.forEach(function (row, y) {
+      row.forEach(function (code, x) {
+        if (code === null) { return; }
+        var key = d.statuses[code];
+        var style = statusStyle(key);
+        style.borderColor = key === "no_plan" ? STATUS_EDGE : "#fff";
+        style.borderWidth = key === "no_plan" ? 1 : 2;
+        cells.push({ value: [x, y, code], itemStyle: style, label: { color: STATUS_INK[key] } });
+      });
+    });
     return {
       textStyle: { fontFamily: FONT },
       tooltip: { confine: true, formatter: function (p) {
         var v = p.data.value;
-        return d.y[v[1]] + "<br>" + d.names[v[0]] + "<br><strong>" + v[3] + "</strong>";
+        return encode(d.y[v[1]]) + "<br>" + encode(d.names[v[0]]) + "<br><strong>" + encode(d.labels[v[2]]) + "</strong>";
       } },
       // No visualMap: each cell carries its status colour, and the legend is the page's own badges under the chart.
       grid: { left: 8, right: 8, top: 8, bottom: 8, containLabel: true },
@@ -93,19 +111,35 @@
                axisLabel: { interval: many ? "auto" : 0, rotate: many ? 90 : 0, fontSize: 11, lineHeight: 14, color: "#1f2933",
                             formatter: function (v) { return many ? v : wrap(v, perLine); } } },
       yAxis: { type: "category", data: d.y, inverse: true, axisLabel: { color: "#1f2933" } },
-      series: [{ name: "进度", type: "heatmap",
-                 data: d.cells.map(function (c) {
-                   var key = c[5];
-                   var style = statusStyle(key);
-                   style.borderColor = key === "no_plan" ? STATUS_EDGE : "#fff";
-                   style.borderWidth = key === "no_plan" ? 1 : 2;
-                   return { value: c, itemStyle: style, label: { color: STATUS_INK[key] } };
-                 }),
+      series: [{ name: "进度", type: "heatmap", data: cells,
                  // Words fit in a cell only when there are few indicators; beyond that the colours and the
                  // tooltip say it (a national plan has dozens of columns).
-                 label: { show: showText, fontSize: 10, formatter: function (p) { return p.data.value[3]; } },
+                 label: { show: showText, fontSize: 10, formatter: function (p) { return d.labels[p.data.value[2]]; } },
                  emphasis: { itemStyle: { borderColor: "#000", borderWidth: 2 } } }]
     };
+  }
+
+  // The table under the heat map (rows and columns in the payload's order): each badge becomes a link, titled with
+  // its region and indicator. Without JavaScript the badges stay text and the headings link on.
+  function linkMatrixTables() {
+    document.querySelectorAll("table.matrix-table[data-source]").forEach(function (table) {
+      var d = data(table);
+      if (!d || !d.link || !table.tBodies.length) { return; }
+      var rows = table.tBodies[0].rows;
+      for (var y = 0; y < rows.length && y < d.regions.length; y++) {
+        for (var x = 0; x < d.indicators.length; x++) {
+          var cell = rows[y].cells[x + 1];  // cells[0] is the region's heading
+          var badge = cell && cell.firstElementChild;
+          if (!badge) { continue; }
+          var a = document.createElement("a");
+          a.className = badge.className;
+          a.textContent = badge.textContent;
+          a.href = cellLink(d, x, y);
+          a.title = d.y[y] + " · " + d.names[x];
+          cell.replaceChild(a, badge);
+        }
+      }
+    });
   }
 
   var BUILDERS = { "status-bar": statusBar, "trajectory": trajectory, "heatmap": heatmap };
@@ -126,6 +160,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    linkMatrixTables();
     draw();
     document.querySelectorAll("[data-print]").forEach(function (b) { b.addEventListener("click", function () { window.print(); }); });
   });

@@ -24,6 +24,7 @@ def test_it_measures_every_step_and_writes_the_table(tmp_path) -> None:  # type:
     call_command("load_plan", stdout=io.StringIO())  # as `make bench` does: the pages are compared with Leshan's
     call_command(
         "bench",
+        sizes="3,6",
         regions=6,
         indicators=3,
         years=5,
@@ -38,12 +39,29 @@ def test_it_measures_every_step_and_writes_the_table(tmp_path) -> None:  # type:
         "全量重算 105 条数值",
         "逐行 ORM save()",
         "手写 SQL 下限",
-        "无变化重算",
+        "无变化重算（各规模",
+        "增量重算（各规模",
         "单序列增量重算",
         "页面 区域矩阵",
+        "## 随规模的变化",
+        "](benchmarks-scaling.png)",
     ):
         assert measured in table, measured
+    # Both sizes measured, and the chart drawn beside the table.
+    assert "| 60 | 3 |" in table and "| 105 | 6 |" in table
+    assert (tmp_path / "benchmarks-scaling.png").read_bytes().startswith(b"\x89PNG")
     # The naive per-row path computes the same rows as the set-based statement, and a no-op writes nothing.
     assert "与本方案结果不同的行 0" in table
     assert "写入 0 行" in table
+    assert "重算 0 个区域" in table  # the no-op skipped every region by its fingerprint
     assert "查询 " in table
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"sizes": "3,x"}, "--sizes"), ({"skip": ["everything"]}, "--skip 只能是"), ({"regions": 0}, "--regions")],
+)
+def test_wrong_options_are_refused_in_chinese(options: dict[str, object], message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        call_command("bench", **options)

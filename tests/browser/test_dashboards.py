@@ -56,12 +56,13 @@ def test_a_leader_reads_the_dashboards(live_plan, live_server, page) -> None:  #
     assert "沐川县 · 2024 年度" in page.locator(".subtitle").inner_text()
     shot(page, "dashboard-3-entry")
 
-    # 区域: the heat map and its table; a cell link leads to the detail.
+    # 区域: the heat map and its table; a cell link (built in the browser from the page's one pattern) leads to the
+    # detail (tests/browser/test_region_matrix.py looks closer).
     page.goto(f"{live_server.url}/dashboard/regions/")
     assert chart_series(page, "#chart-matrix") == 1
     assert page.locator("#chart-matrix svg").count() == 1
     shot(page, "dashboard-4-regions")
-    page.locator(".matrix-table a").first.click()
+    page.locator(".matrix-table tbody td a").first.click()
     page.wait_for_load_state("networkidle")
     assert chart_series(page, "#chart-trajectory") == 4
 
