@@ -95,7 +95,7 @@ fit AS (
            CASE WHEN tt > bb THEN 1 ELSE -1 END AS sg
     FROM carried
 ),
-computed AS {materialized} (
+computed AS {computed_materialized} (
     SELECT indicator_id, region_id, as_of, y, {val} AS val, {b} AS b, {t} AS t, unit, ty,
         CASE
             WHEN y IS NULL THEN 'no_data'
@@ -184,7 +184,7 @@ def _plan_sql(years: list[int], first_y: int, int_type: str, numeric: bool) -> d
         + ([f"i.adj_{k} AS it_{k}" for k in ks] if numeric else [])
     )
     pivot = ", ".join(
-        [f"MAX(CASE WHEN v.year = {years[k - 1]} THEN CAST(ROUND(v.approved_value {scale} END) AS a_{k}" for k in ks]
+        [f"MAX(CASE WHEN v.year = {years[k - 1]} THEN v.approved_value END) AS a_{k}" for k in ks]
         + (
             [f"MAX(CASE WHEN v.year = {years[k - 1]} THEN v.approved_value END) AS u_{k}" for k in ks]
             if numeric
@@ -194,7 +194,7 @@ def _plan_sql(years: list[int], first_y: int, int_type: str, numeric: bool) -> d
     inside = [f"{years[k - 1]} > i.by_ AND {years[k - 1]} <= i.ty" for k in ks]
     series_columns = ", ".join(
         [f"i.itt_{k}" for k in ks]
-        + [f"CASE WHEN {inside[k - 1]} THEN o.a_{k} END AS a_{k}" for k in ks]
+        + [f"CAST(ROUND((CASE WHEN {inside[k - 1]} THEN o.a_{k} END) {scale} AS a_{k}" for k in ks]
         + (
             [f"i.it_{k}" for k in ks]
             + [f"CASE WHEN {inside[k - 1]} THEN o.u_{k} END AS u_{k}" for k in ks]
@@ -306,6 +306,27 @@ SELECT indicator_id, region_id, as_of, status, y, val, b, t, gap, completion, ex
 FROM computed
 """
 # With whole regions recomputed, their StatusCount rows come from the same computed rows (no second read).
+# A first recompute on PostgreSQL: the rows go in and their counts come from what the INSERT returns (a few
+# narrow columns), so the wide computed rows are never held in memory.
+_INSERT_FRESH_COUNTED = """,
+inserted AS (
+    INSERT INTO indicators_indicatorstatus (
+        indicator_id, region_id, as_of_year, status, latest_year, latest_value, baseline_value, target_value,
+        gap, completion, expected_completion, ratio, forecast_value, forecast_meets_target, changed_at
+    )
+    SELECT indicator_id, region_id, as_of, status, y, val, b, t, gap, completion, expected_completion, ratio,
+           forecast_value, forecast_meets_target, %(now)s
+    FROM computed
+    RETURNING indicator_id, region_id, as_of_year, status, latest_year
+),
+counted AS (
+    INSERT INTO indicators_statuscount (plan_id, region_id, as_of_year, lead_unit_id, status, count)
+    SELECT %(plan)s, s.region_id, s.as_of_year, i.lead_unit_id, {display}, COUNT(*)
+    FROM inserted s JOIN indicators_indicator i ON i.id = s.indicator_id
+    GROUP BY s.region_id, s.as_of_year, i.lead_unit_id, {display}
+)
+SELECT count(*) FROM inserted
+"""
 _COUNTED = """,
 counted AS (
     INSERT INTO indicators_statuscount (plan_id, region_id, as_of_year, lead_unit_id, status, count)
@@ -479,7 +500,10 @@ def _write(
     def statement(int_type: str) -> str:
         sql = _SQL.format(
             materialized="MATERIALIZED" if postgres else "",
-            write=(_COUNTED.format(display=_display("status", "y", "ty")) if counted else "")
+            computed_materialized="" if not postgres or (fresh and counted) else "MATERIALIZED",
+            write=_INSERT_FRESH_COUNTED.format(display=_display("s.status", "s.latest_year", "i.target_year"))
+            if postgres and fresh and counted
+            else (_COUNTED.format(display=_display("status", "y", "ty")) if counted else "")
             + (_UPSERT if not postgres else _INSERT_FRESH if fresh else _INSERT_AND_UPDATE),
             indicator_filter=_ids("i.id", indicators),
             region_filter=_ids("r.id", regions),
@@ -510,7 +534,7 @@ def _write(
                 cursor.execute(statement(FAST_INT), args)
         except DataError:
             cursor.execute(statement("NUMERIC"), args)
-        return max(cursor.rowcount, 0) if fresh else int(cursor.fetchone()[0])
+        return max(cursor.rowcount, 0) if fresh and not counted else int(cursor.fetchone()[0])
     cursor.execute(statement("INTEGER"), [now])
     # sqlite3 reports no rowcount for a statement that starts with WITH.
     cursor.execute("SELECT changes()")
