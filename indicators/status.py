@@ -86,14 +86,17 @@ stepped AS (
     {steps}
 ),
 carried AS (
-    SELECT stepped.*, y - by_ AS elapsed FROM stepped
+    -- The fence (OFFSET 0 on PostgreSQL): each level's columns are computed once per row, not once per use above (no inlining).
+    SELECT stepped.*, y - by_ AS elapsed, k + 1 AS n, sa + bb AS sy, (k + 1) * sxx - sx * sx AS spread,
+           CASE WHEN tt > bb THEN 1 ELSE -1 END AS sg
+    FROM stepped {fence}
 ),
 fit AS (
     -- Least squares through (0, B) and the observations (x = year − baseline year), evaluated at x = span:
     -- f·n·spread = SY·spread + (n·SxY − Sx·SY)·(n·span − Sx), spread = n·Sxx − Sx² > 0.
-    SELECT carried.*, k + 1 AS n, sa + bb AS sy, (k + 1) * sxx - sx * sx AS spread,
-           CASE WHEN tt > bb THEN 1 ELSE -1 END AS sg
-    FROM carried
+    SELECT carried.*, sy * spread + (n * sxa - sx * sy) * (n * span - sx) AS f, sg * (a - bb) AS progress,
+           elapsed * ABS(tt - bb) AS due
+    FROM carried {fence}
 ),
 computed AS {computed_materialized} (
     SELECT indicator_id, region_id, as_of, y, {val} AS val, {b} AS b, {t} AS t, unit, ty,
@@ -103,10 +106,10 @@ computed AS {computed_materialized} (
             WHEN d * (a - tt) >= 0 THEN 'achieved'
             WHEN bb IS NULL THEN 'no_plan'
             WHEN tt = bb THEN 'regressing'
-            WHEN sg * (a - bb) < 0 THEN 'regressing'
-            WHEN sg * (a - bb) * span * 100 < %(th_lag)s * elapsed * ABS(tt - bb) THEN 'lagging'
-            WHEN sg * (a - bb) * span * 100 < %(th_watch)s * elapsed * ABS(tt - bb) THEN 'watch'
-            WHEN sg * (a - bb) * span * 100 < %(th_track)s * elapsed * ABS(tt - bb) THEN 'on_track'
+            WHEN progress < 0 THEN 'regressing'
+            WHEN progress * span * 100 < %(th_lag)s * due THEN 'lagging'
+            WHEN progress * span * 100 < %(th_watch)s * due THEN 'watch'
+            WHEN progress * span * 100 < %(th_track)s * due THEN 'on_track'
             ELSE 'ahead'
         END AS status,
         CASE WHEN y IS NOT NULL AND tt IS NOT NULL THEN {gap} END AS gap,
@@ -119,7 +122,7 @@ computed AS {computed_materialized} (
              THEN {forecast_value}
         END AS forecast_value,
         CASE WHEN y IS NOT NULL AND bb IS NOT NULL AND tt IS NOT NULL
-             THEN d * (sy * spread + (n * sxa - sx * sy) * (n * span - sx) - tt * n * spread) >= 0 END
+             THEN d * (f - tt * n * spread) >= 0 END
              AS forecast_meets_target
     FROM fit
 ),
@@ -157,9 +160,7 @@ def _divisions(exact: bool) -> dict[str, str]:
         "completion": _quotient("a - bb", "tt - bb", exact),
         "expected_completion": _quotient("elapsed", "span", exact),
         "ratio": _quotient("(a - bb) * span", "(tt - bb) * elapsed", exact),
-        "forecast_value": _quotient(
-            "sy * spread + (n * sxa - sx * sy) * (n * span - sx)", f"n * spread * {SCALE}", exact
-        ),
+        "forecast_value": _quotient("f", f"n * spread * {SCALE}", exact),
     }
 
 
@@ -500,6 +501,7 @@ def _write(
     def statement(int_type: str) -> str:
         sql = _SQL.format(
             materialized="MATERIALIZED" if postgres else "",
+            fence="OFFSET 0" if postgres else "",
             computed_materialized="" if not postgres or (fresh and counted) else "MATERIALIZED",
             write=_INSERT_FRESH_COUNTED.format(display=_display("s.status", "s.latest_year", "i.target_year"))
             if postgres and fresh and counted
