@@ -7,20 +7,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Subquery, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from indicators.filtersets import FlagFilterSet
-from indicators.models import Flag, FlagKind, FlagState, Indicator
+from indicators.models import Flag, FlagCount, FlagKind, FlagState, Indicator, StatusCount
 from indicators.selectors import (
     flags_in_order,
     flags_visible_to,
+    in_region,
     indicators_visible_to,
     indicators_with_assessment,
     open_flags,
 )
-from planning.assessment import DISPLAY_LABELS, NO_DATA, count_display, display_status
+from planning.assessment import DISPLAY_LABELS, DISPLAY_STATUSES, NO_DATA, count_display, display_status
 from planning.models import (
     Plan,
     Responsibility,
@@ -38,6 +39,7 @@ from planning.selectors import (
     default_report_year,
     task_progress_visible_to,
     tasks_visible_to,
+    user_scope,
 )
 from regions.models import Region
 
@@ -56,24 +58,80 @@ class FlagList:
         return self.totals[self.kind]
 
 
+def open_flag_totals(user: AnyUser, plan: Plan, region: Region, *, unit_id: int | None = None) -> dict[str, int] | None:
+    """How many flags of each kind open_flags(user, plan, region) holds (with `unit_id`: of that lead unit), from
+    the stored counts (indicators.summaries) in one query; None when the plan's flags were never counted.
+
+    The person's view (indicators.flags.flags_visible_to) decides which rows and which column answer: everything,
+    or every region of some units, is the `total` at the region (with the task flags of no region at the plan's
+    own); an explicit set of regions (not closed under the regions below them) is the `own` of those of its regions
+    that lie under the chosen one, of the person's units if they also have some."""
+    scope = user_scope(user)
+    zeros = dict.fromkeys(FlagKind.values, 0)
+    if not scope.everything and not (scope.view_units or scope.view_regions):
+        return zeros
+    rows = FlagCount.objects.filter(plan=plan)
+    if unit_id is not None:
+        rows = rows.filter(lead_unit_id=unit_id)
+    if not scope.everything and scope.view_units:
+        rows = rows.filter(lead_unit__in=scope.view_units)
+    if scope.everything or not scope.view_regions:
+        here = Q(region=region)
+        if region.pk == plan.region_id:
+            here |= Q(region__isnull=True)
+        found = rows.filter(here).values_list("kind").annotate(n=Sum("total"))
+    else:
+        found = (
+            rows.filter(in_region(region, plan), region__in=scope.view_regions)
+            .values_list("kind")
+            .annotate(n=Sum("own"))
+        )
+    counts = dict(found.order_by())
+    if not counts and not FlagCount.objects.filter(plan=plan).exists():
+        return None
+    return {**zeros, **{kind: n or 0 for kind, n in counts.items()}}
+
+
 def flag_list(user: AnyUser, plan: Plan, region: Region, params: Mapping[str, Any] | None = None) -> FlagList:
     """The open flags (open_flags: the plan's, in `region` and under it, in the user's view) that the overview lists
     and /api/v1/status/ returns, filtered with the flags' FilterSet (the parameters of /api/v1/flags/): `kind`
-    (default 进度预警) and `unit` (牵头单位). A bad value is a ValidationError naming the parameter."""
+    (default 进度预警) and `unit` (牵头单位). A bad value is a ValidationError naming the parameter.
+
+    The totals are the stored counts (open_flag_totals), so they cost a few rows at any scale; a plan whose flags
+    were never counted is counted here instead."""
     params = params or {}
     base = open_flags(user, plan, region)
     data = {"kind": params.get("kind") or FlagKind.LAG, "unit": params.get("unit") or ""}
-    chosen = FlagFilterSet(data, queryset=base)
-    if not chosen.is_valid():
-        raise ValidationError({name: [str(m) for m in errors] for name, errors in chosen.errors.items()})
-    either_kind = FlagFilterSet({"unit": data["unit"]}, queryset=base).qs
-    totals = dict(either_kind.order_by().values_list("kind").annotate(n=Count("pk")))
-    return FlagList(
-        kind=chosen.form.cleaned_data["kind"],
-        unit=chosen.form.cleaned_data.get("unit"),
-        flags=flags_in_order(chosen.qs),
-        totals={kind: totals.get(kind, 0) for kind in FlagKind.values},
-    )
+    if data == {"kind": FlagKind.LAG, "unit": ""}:
+        # The default (what clients poll): the FilterSet's own answer, without building its form on every call.
+        kind, unit, chosen = FlagKind.LAG, None, base.filter(kind=FlagKind.LAG)
+    else:
+        filtered = FlagFilterSet(data, queryset=base)
+        if not filtered.is_valid():
+            raise ValidationError({name: [str(m) for m in errors] for name, errors in filtered.errors.items()})
+        kind, unit, chosen = filtered.form.cleaned_data["kind"], filtered.form.cleaned_data.get("unit"), filtered.qs
+    totals = open_flag_totals(user, plan, region, unit_id=unit.pk if unit is not None else None)
+    if totals is None:
+        either_kind = base if unit is None else base.filter(lead_unit=unit)
+        counted = dict(either_kind.order_by().values_list("kind").annotate(n=Count("pk")))
+        totals = {each: counted.get(each, 0) for each in FlagKind.values}
+    return FlagList(kind=kind, unit=unit, flags=_KnownCount.of(flags_in_order(chosen), totals[kind]), totals=totals)
+
+
+class _KnownCount(QuerySet[Flag]):
+    """Flags whose number is known already (the stored counts): count() answers it, so a Paginator over them asks
+    the database for the page only. Any queryset made from it (a filter, a slice) counts for itself again."""
+
+    known: int | None = None  # set on one instance only: clones start from the class's None
+
+    @classmethod
+    def of(cls, flags: QuerySet[Flag], known: int) -> QuerySet[Flag]:
+        counted = cls(model=Flag, query=flags.query.chain(), using=flags.db)
+        counted.known = known
+        return counted
+
+    def count(self) -> int:
+        return self.known if self.known is not None else super().count()
 
 
 @dataclass
@@ -85,6 +143,40 @@ class StatusSummary:
     flags: FlagList
 
 
+def _count_assessed(assessed: list[Indicator]) -> list[tuple[str, str, int]]:
+    return count_display(
+        (getattr(i, "assessment_status", None), getattr(i, "assessment_latest_year", None), i.target_year)
+        for i in assessed
+    )
+
+
+def indicator_status_counts(user: AnyUser, plan: Plan, year: int, region: Region) -> list[tuple[str, str, int]]:
+    """The plan's indicators the user may see (indicators_visible_to) by shown status in `region` as of `year`, from
+    the stored counts (StatusCount, kept by the recompute): indicators with no status row are 未填报. Where the
+    recompute has stored no counts (statuses never computed there), the statuses themselves are counted."""
+    scope = user_scope(user)
+    visible = indicators_visible_to(user).filter(plan=plan)
+    if not (scope.everything or scope.view_units or scope.view_regions):
+        return count_display([])
+    stored = StatusCount.objects.filter(plan=plan, region=region, as_of_year=year)
+    if not scope.everything and scope.view_units:
+        stored = stored.filter(lead_unit__in=scope.view_units)  # as indicators_visible_to
+    # How many indicators the person sees, in the same statement (one row per status each carries it).
+    seen = Subquery(visible.order_by().values("plan").annotate(n=Count("pk")).values("n"))
+    counts = dict.fromkeys(DISPLAY_LABELS, 0)
+    indicators = 0
+    for status, n, each_row_seen in stored.values_list("status").annotate(n=Sum("count"), seen=seen).order_by():
+        counts[status] += n or 0
+        indicators = each_row_seen or 0
+    unassessed = indicators - sum(counts.values()) if any(counts.values()) else -1
+    if unassessed < 0:
+        # No counts stored here (never computed), or more than there are indicators (counted before one was
+        # deleted, until its recompute): the statuses themselves are counted.
+        return _count_assessed(list(indicators_with_assessment(visible, year=year, region_id=region.pk)))
+    counts[NO_DATA] += unassessed
+    return [(key, label, counts[key]) for key, label in DISPLAY_STATUSES]
+
+
 def status_summary(
     user: AnyUser,
     plan: Plan,
@@ -93,20 +185,18 @@ def status_summary(
     assessed: list[Indicator] | None = None,
     flag_filters: Mapping[str, Any] | None = None,
 ) -> StatusSummary:
-    """The plan's indicators as assessed for `region` as of `year` (or the `assessed` ones a page already read, e.g.
-    filtered by attribute), its tasks as of `year`, and the open flags in `region` and under it (flag_list)."""
+    """The plan's indicators as assessed for `region` as of `year` (the stored counts, or the `assessed` ones a page
+    already read, e.g. filtered by attribute), its tasks as of `year`, and the open flags in `region` and under it
+    (flag_list)."""
     if assessed is None:
-        queryset = indicators_visible_to(user).filter(plan=plan)
-        assessed = list(indicators_with_assessment(queryset, year=year, region_id=region.pk))
-    indicator_rows = [
-        (getattr(i, "assessment_status", None), getattr(i, "assessment_latest_year", None), i.target_year)
-        for i in assessed
-    ]
+        indicator_counts = indicator_status_counts(user, plan, year, region)
+    else:
+        indicator_counts = _count_assessed(assessed)
     task_rows = TaskStatus.objects.filter(
         task__in=tasks_visible_to(user).filter(plan=plan), as_of_year=year, target__isnull=True
     ).values_list("status", "latest_year", "task__plan__period_end_year")
     return StatusSummary(
-        indicator_counts=count_display(indicator_rows),
+        indicator_counts=indicator_counts,
         task_counts=count_display(task_rows),
         flags=flag_list(user, plan, region, flag_filters),
     )

@@ -45,6 +45,7 @@ from planning.selectors import AnyUser, deadline_for, user_scope
 from planning.templatetags.plan_tags import forecast, percent
 
 from .models import Attribute, Flag, FlagKind, FlagState, Indicator, IndicatorStatus, IndicatorValue
+from .summaries import flag_counts_rebuild, flag_counts_refresh
 
 WORSE_THAN_WATCH = {AssessmentStatus.WATCH, AssessmentStatus.LAGGING, AssessmentStatus.REGRESSING}
 BEHIND = {AssessmentStatus.LAGGING, AssessmentStatus.REGRESSING}
@@ -81,9 +82,16 @@ def lag_reasons(
 
 
 def _sync(
-    kind: str, wanted: dict[str, dict[str, Any]], open_flags: Iterable[Flag], now: datetime.datetime
+    kind: str,
+    wanted: dict[str, dict[str, Any]],
+    open_flags: Iterable[Flag],
+    now: datetime.datetime,
+    *,
+    recount: Iterable[int] = (),
 ) -> FlagSyncResult:
-    """Open flags for new keys, update reasons of kept ones, resolve the ones no longer wanted."""
+    """Open flags for new keys, update reasons of kept ones, resolve the ones no longer wanted; the stored counts
+    (FlagCount) of the regions whose flags changed follow in the same transaction, and the plans in `recount` (a
+    full sync's) are counted again whole."""
     current = {flag.key: flag for flag in open_flags}
     creates = [
         Flag(kind=kind, key=key, raised_at=now, state=FlagState.OPEN, **fields)
@@ -91,6 +99,7 @@ def _sync(
         if key not in current
     ]
     changed = []
+    counted = list(creates)  # the flags whose place in FlagCount changes: raised, resolved, moved to another unit
     escalated = 0
     for key, flag in current.items():
         fields = wanted.get(key)
@@ -99,7 +108,10 @@ def _sync(
             flag.resolved_at = now
             flag.resolution = _resolution(kind, flag)
             changed.append(flag)
+            counted.append(flag)
         elif any(getattr(flag, name) != fields.get(name, getattr(flag, name)) for name in KEPT_FIELDS):
+            if flag.lead_unit_id != fields.get("lead_unit_id", flag.lead_unit_id):
+                counted.append(flag)
             was = {"status": flag.status, "is_binding": flag.is_binding}
             if kind == FlagKind.LAG and _alarming(fields) and not _alarming(was):
                 # Worse than when the unit heard of it (e.g. from "forecast misses" to 滞后): tell them again.
@@ -119,10 +131,24 @@ def _sync(
         # bulk_* bypass django-simple-history; record the rows ourselves so every flag keeps its story.
         _history(creates, "+", "系统：发出预警")
         _history(changed, "~", None)
+        _recount(counted, set(recount))
     resolved = sum(1 for flag in changed if flag.state == FlagState.RESOLVED)
     if creates or changed:
         status_changed()
     return FlagSyncResult(raised=len(creates), resolved=resolved, escalated=escalated)
+
+
+def _recount(counted: list[Flag], whole: set[int]) -> None:
+    """FlagCount after a sync: a flag raised, resolved or moved to another unit changes its region's counts (a
+    sync never moves a flag to another region or plan: both are part of its key; a new reason changes nothing)."""
+    touched: dict[int, set[int | None]] = defaultdict(set)
+    for flag in counted:
+        touched[flag.plan_id].add(flag.region_id)
+    for plan_id in sorted(whole):
+        flag_counts_rebuild(plan_id)
+    for plan_id, regions in sorted(touched.items()):
+        if plan_id not in whole:
+            flag_counts_refresh(plan_id=plan_id, region_ids=regions)
 
 
 # What an open flag keeps up to date from its subject: the reason and status, and the unit and attribute an
@@ -165,6 +191,7 @@ def sync_indicator_lag_flags(
 ) -> FlagSyncResult:
     """Lag flags of indicator × region series, from their latest assessment (as of the plan's end year)."""
     now = now or timezone.now()
+    plan_ids = None if plan_ids is None else list(plan_ids)
     scope = Q()
     if plan_ids is not None:
         scope &= Q(indicator__plan_id__in=list(plan_ids))
@@ -205,7 +232,11 @@ def sync_indicator_lag_flags(
         open_scope &= Q(indicator_id__in=list(indicator_ids))
     if region_ids is not None:
         open_scope &= Q(region_id__in=list(region_ids))
-    return _sync(FlagKind.LAG, wanted, Flag.objects.filter(open_scope), now)
+    # A sync of whole plans counts their flags again whole (repairing whatever an edit outside the services left).
+    whole: Iterable[int] = ()
+    if indicator_ids is None and region_ids is None:
+        whole = Plan.objects.values_list("pk", flat=True) if plan_ids is None else plan_ids
+    return _sync(FlagKind.LAG, wanted, Flag.objects.filter(open_scope), now, recount=whole)
 
 
 def sync_task_lag_flags(task_ids: list[int], now: datetime.datetime | None = None) -> FlagSyncResult:
@@ -279,7 +310,7 @@ def sync_overdue_flags(*, today: datetime.date | None = None, now: datetime.date
             _overdue_indicators(plan, due_years, wanted)
             _overdue_tasks(plan, due_years, wanted)
     open_flags = Flag.objects.filter(state=FlagState.OPEN, kind=FlagKind.OVERDUE)
-    return _sync(FlagKind.OVERDUE, wanted, open_flags, now)
+    return _sync(FlagKind.OVERDUE, wanted, open_flags, now, recount=Plan.objects.values_list("pk", flat=True))
 
 
 def sync_overdue_subject(
@@ -431,7 +462,9 @@ class DigestResult:
 
 
 def flags_visible_to(user: AnyUser) -> QuerySet[Flag]:
-    """The flags a person may see: those of the units and regions they view (everything for 管理员/领导 of all)."""
+    """The flags a person may see: those of the units and regions they view (everything for 管理员/领导 of all).
+
+    dashboards.selectors.open_flag_totals counts them from FlagCount by the same rules (a test keeps the two equal)."""
     scope = user_scope(user)
     if scope.everything:
         return Flag.objects.all()

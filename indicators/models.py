@@ -308,6 +308,9 @@ class StatusInput(models.Model):
         verbose_name_plural = _("判定输入哈希")
         constraints = [models.UniqueConstraint(fields=["plan", "region"], name="statusinput_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.plan_id}/{self.region_id}: {self.values_hash}/{self.targets_hash}"
+
 
 class StatusInputChange(models.Model):
     """A change to some regions' inputs, written by the database triggers (PostgreSQL), folded into StatusInput by
@@ -326,6 +329,9 @@ class StatusInputChange(models.Model):
         verbose_name = _("判定输入变化")
         verbose_name_plural = _("判定输入变化")
         indexes = [models.Index(fields=["plan", "region"], name="statusinputchange_plan_region")]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}/{self.region_id}: {self.values_hash}/{self.targets_hash}"
 
 
 class StatusCount(models.Model):

@@ -11,12 +11,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.caching import cached_response
-from indicators.api.serializers import FlagSerializer, StatusSummarySerializer
-from indicators.api.views import REGION_PARAMETER
+from indicators.api.serializers import StatusSummarySerializer, flag_page
+from indicators.api.views import REGION_PARAMETER, region_asked
 from indicators.models import FlagKind
-from indicators.selectors import in_display_order
 from planning.api.views import YEAR_PARAMETER
-from planning.selectors import chosen_plan, chosen_region, chosen_year
+from planning.selectors import chosen_plan, chosen_year
 
 from ..selectors import status_summary
 
@@ -53,7 +52,7 @@ class StatusView(APIView):
         params = request.query_params
         plan = chosen_plan(params.get("plan"))
         year = chosen_year(params.get("year"), years=plan.years, default=plan.period_end_year, plan=plan)
-        region = chosen_region(user, plan, params.get("region"))
+        region = region_asked(user, plan, params.get("region"))
         summary = status_summary(
             user, plan, year, region, flag_filters={"kind": params.get("kind"), "unit": params.get("unit")}
         )
@@ -68,7 +67,7 @@ class StatusView(APIView):
             "indicators": counts(summary.indicator_counts),
             "tasks": counts(summary.task_counts),
             "flag_kind": summary.flags.kind,
-            "flagged": FlagSerializer(in_display_order(summary.flags.flags[:FLAGGED_SHOWN]), many=True).data,
+            "flagged": flag_page(summary.flags.flags, FLAGGED_SHOWN),
             "flagged_total": summary.flags.total,
             "flag_totals": summary.flags.totals,
         }

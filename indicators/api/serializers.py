@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
+from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
+from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from indicators.models import Flag, FlagKind, Indicator, IndicatorStatus, IndicatorValue
+from indicators.models import Attribute, Flag, FlagKind, FlagState, Indicator, IndicatorStatus, IndicatorValue
+from indicators.selectors import in_display_order
 from planning.api.serializers import (
     ASSESSMENT_API_FIELDS,
     DISPLAY_STATUS_FIELD,
@@ -21,7 +28,8 @@ from planning.api.serializers import (
     StrictIntegerField,
     WriteResultFields,
 )
-from planning.assessment import ACHIEVED_EARLY, DISPLAY_LABELS, STORED_FIELDS
+from planning.assessment import ACHIEVED_EARLY, DISPLAY_LABELS, STORED_FIELDS, display_status
+from planning.models import Task, Unit
 from planning.workflow import field_limit
 from regions.models import Region
 
@@ -53,6 +61,67 @@ class IndicatorSerializer(AssessmentFields, serializers.ModelSerializer):
             "source_document",
             *ASSESSMENT_API_FIELDS,
         ]
+
+
+# What indicator_data reads: the indicator's columns, its lead unit's name, and the annotated assessment.
+INDICATOR_COLUMNS = (
+    "id",
+    "plan_id",
+    "number",
+    "name",
+    "unit",
+    "attribute",
+    "baseline_year",
+    "baseline_value",
+    "target_year",
+    "target_value",
+    "target_qualifier",
+    "direction",
+    "decimal_places",
+    "is_additive",
+    "lead_unit_id",
+    "lead_unit__name",
+    "source_document",
+    "plan__period_end_year",
+    *(f"assessment_{name}" for name in STORED_FIELDS if name not in ("baseline_value", "target_value")),
+)
+
+
+@cache
+def _indicator_fields() -> dict[str, Any]:
+    return dict(IndicatorSerializer().fields)
+
+
+def indicator_data(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What IndicatorSerializer(many=True).data holds, key for key (a test compares the two), from `.values()` rows
+    of INDICATOR_COLUMNS: each value shown by the serializer's own field, without a model instance per row (the
+    list is polled; serializing field by field cost more than reading it)."""
+    fields = _indicator_fields()
+    attributes = {key: str(label) for key, label in Attribute.choices}
+    data = []
+    for row in rows:
+        status = row["assessment_status"]
+        if status is not None:
+            status = display_status(
+                status, row["assessment_latest_year"], row["target_year"] or row["plan__period_end_year"]
+            )
+        values = {
+            "plan": row["plan_id"],
+            "lead_unit": row["lead_unit_id"],
+            "lead_unit_name": row["lead_unit__name"],
+            "attribute_label": attributes.get(row["attribute"], row["attribute"]),
+            "status": status,
+            "status_label": None if status is None else DISPLAY_LABELS[status],
+        }
+        item = {}
+        for name, field in fields.items():
+            if name in values:
+                item[name] = values[name]
+                continue
+            value = row[field.source if field.source.startswith("assessment_") else name]
+            item[name] = None if value is None else field.to_representation(value)
+        data.append(item)
+    return data
 
 
 class RegionAssessmentSerializer(serializers.ModelSerializer):
@@ -91,15 +160,39 @@ class SeriesPointSerializer(serializers.Serializer):
 
 
 class IndicatorDetailSerializer(IndicatorSerializer):
-    regions = serializers.SerializerMethodField(help_text="各区域（含全市）的同一判定")
+    regions = serializers.SerializerMethodField(
+        help_text="各区域（含全市）的同一判定，按区域顺序的一页（参数 page、page_size）"
+    )
+    regions_count = serializers.SerializerMethodField(help_text="各区域判定的总条数（所有页）")
+    regions_next = serializers.SerializerMethodField(help_text="regions 下一页的地址（没有下一页为 null）")
+    regions_previous = serializers.SerializerMethodField(help_text="regions 上一页的地址（第 1 页为 null）")
     series = serializers.SerializerMethodField(help_text="全市（或所选区域）逐年已审核值与应达值")
 
     class Meta(IndicatorSerializer.Meta):
-        fields = [*IndicatorSerializer.Meta.fields, "regions", "series"]
+        fields = [
+            *IndicatorSerializer.Meta.fields,
+            "regions",
+            "regions_count",
+            "regions_next",
+            "regions_previous",
+            "series",
+        ]
 
+    @extend_schema_field(RegionAssessmentSerializer(many=True))
     def get_regions(self, obj: Indicator) -> list[dict[str, Any]]:
         rows = self.context.get("regions", [])
         return RegionAssessmentSerializer(rows, many=True).data
+
+    def get_regions_count(self, obj: Indicator) -> int:
+        return int(self.context.get("regions_count", 0))
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_regions_next(self, obj: Indicator) -> str | None:
+        return self.context.get("regions_next")
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_regions_previous(self, obj: Indicator) -> str | None:
+        return self.context.get("regions_previous")
 
     def get_series(self, obj: Indicator) -> list[dict[str, Any]]:
         return SeriesPointSerializer(self.context.get("series", []), many=True).data
@@ -187,6 +280,106 @@ class FlagSerializer(serializers.ModelSerializer):
             "resolved_at",
             "resolution",
         ]
+
+
+_MOMENT = serializers.DateTimeField()
+
+
+def flag_data(flags: Iterable[Any]) -> list[dict[str, Any]]:
+    """What FlagSerializer(flags, many=True).data holds, key for key (a test compares the two), built directly: the
+    status summary sends fifty flags on every poll, and serializing them field by field cost more than reading
+    them. The flags (or flag_page's rows) come with their indicator, task, region and lead unit already read."""
+    kinds = {key: str(label) for key, label in FlagKind.choices}
+    states = {key: str(label) for key, label in FlagState.choices}
+    zone = _MOMENT.default_timezone()  # as DateTimeField.to_representation (ISO 8601), the zone looked up once
+
+    def moment(value: Any) -> str | None:
+        if value is None:
+            return None
+        text = (value.astimezone(zone) if zone is not None else timezone.make_naive(value, datetime.UTC)).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return [
+        {
+            "id": flag.pk,
+            "kind": flag.kind,
+            "kind_label": kinds.get(flag.kind, flag.kind),
+            "state": flag.state,
+            "state_label": states.get(flag.state, flag.state),
+            "plan": flag.plan_id,
+            "indicator": flag.indicator_id,
+            "task": flag.task_id,
+            "region": flag.region_id,
+            "year": flag.year,
+            "subject": flag.subject,
+            "is_binding": bool(flag.is_binding),
+            "status": flag.status,
+            "reason": flag.reason,
+            "lead_unit": flag.lead_unit_id,
+            "lead_unit_name": flag.lead_unit.name if flag.lead_unit is not None else None,
+            "raised_at": moment(flag.raised_at),
+            "resolved_at": moment(flag.resolved_at),
+            "resolution": flag.resolution,
+        }
+        for flag in flags
+    ]
+
+
+class _FlagRow(SimpleNamespace):
+    """A flag read as values, with what Flag.subject and in_display_order ask of a flag (one rule, not two)."""
+
+    subject = Flag.subject
+
+
+_FLAG_COLUMNS = (
+    "id",
+    "kind",
+    "state",
+    "plan_id",
+    "indicator_id",
+    "task_id",
+    "region_id",
+    "year",
+    "is_binding",
+    "status",
+    "reason",
+    "lead_unit_id",
+    "raised_at",
+    "resolved_at",
+    "resolution",
+    "indicator__name",
+    "indicator__number",
+    "region__name",
+    "region__order",
+)
+
+
+def flag_page(flags: QuerySet[Flag], limit: int) -> list[dict[str, Any]]:
+    """The first `limit` of `flags` (in index order) as FlagSerializer gives them, in display order
+    (in_display_order), read as values: a tenth of the work of fifty model instances with their relations."""
+    rows = list(flags.select_related(None).prefetch_related(None).values(*_FLAG_COLUMNS)[:limit])
+    task_ids = {row["task_id"] for row in rows} - {None}
+    unit_ids = {row["lead_unit_id"] for row in rows} - {None}
+    tasks = {
+        t["pk"]: t for t in Task.objects.filter(pk__in=task_ids).order_by().values("pk", "label", "title", "order")
+    }
+    units = dict(Unit.objects.filter(pk__in=unit_ids).order_by().values_list("pk", "name"))
+    shaped = []
+    for row in rows:
+        task = tasks.get(row["task_id"])
+        indicator = row.pop("indicator__name"), row.pop("indicator__number")
+        region = row.pop("region__name"), row.pop("region__order")
+        shaped.append(
+            _FlagRow(
+                **row,
+                pk=row["id"],
+                indicator=SimpleNamespace(name=indicator[0], number=indicator[1]) if row["indicator_id"] else None,
+                region=SimpleNamespace(name=region[0], order=region[1]) if row["region_id"] else None,
+                task=SimpleNamespace(**task) if task is not None else None,
+                lead_unit=SimpleNamespace(name=units[row["lead_unit_id"]]) if row["lead_unit_id"] else None,
+            )
+        )
+    return flag_data(in_display_order(shaped))  # type: ignore[arg-type]
 
 
 class StatusCountSerializer(serializers.Serializer):

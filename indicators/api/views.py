@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.paginator import Page
+from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from config.api import Pagination
 from config.caching import cached_response
-from config.filters import ID_LOOKUP_REGEX, parse_id
+from config.filters import ID_LOOKUP_REGEX, parse_digits, parse_id
 from indicators import services
 from indicators.filtersets import FlagFilterSet, IndicatorFilterSet, IndicatorValueFilterSet
-from indicators.models import Flag, Indicator
+from indicators.models import Flag, Indicator, IndicatorStatus
 from indicators.selectors import (
     flags_visible_to,
     indicator_values_visible_to,
@@ -30,11 +36,12 @@ from planning.api.entries import ReviewedEntryViewSet, entry_schema
 from planning.api.views import YEAR_PARAMETER, api_user, list_year
 from planning.assessment import expected_value
 from planning.models import Plan
-from planning.selectors import chosen_region, chosen_year, default_plan, default_region
+from planning.selectors import chosen_region, chosen_year, default_plan, default_region, regions_visible_to
 from planning.workflow import UNSET
 from regions.models import Region
 
 from .serializers import (
+    INDICATOR_COLUMNS,
     FlagSerializer,
     IndicatorDetailSerializer,
     IndicatorSerializer,
@@ -42,6 +49,7 @@ from .serializers import (
     IndicatorValueSerializer,
     IndicatorValueUpdateSerializer,
     IndicatorValueWriteResultSerializer,
+    indicator_data,
 )
 
 REGION_PARAMETER = OpenApiParameter(
@@ -52,15 +60,98 @@ REGION_PARAMETER = OpenApiParameter(
 )
 
 
+class ShortFirstPage(DjangoPaginator):
+    """A first page shorter than a page holds every row, so its rows say how many there are: no COUNT for the
+    lists clients poll (a plan's indicators with one status are fewer than a page)."""
+
+    def page(self, number: Any) -> Page:
+        if "count" in self.__dict__ or str(number) != "1":
+            return super().page(number)
+        rows = list(self.object_list[: self.per_page])
+        if len(rows) < self.per_page:
+            self.__dict__["count"] = len(rows)  # the cached_property's value
+        else:
+            self.validate_number(1)
+        return Page(rows, 1, self)
+
+
+class ShortListPagination(Pagination):
+    django_paginator_class = ShortFirstPage
+
+
+def own_region_in_view(user: Any, plan: Plan) -> Region | None:
+    """The plan's own region when the person may see it (as default_region would choose it first), read by its id:
+    default_region looks through every region of the plan, thousands at national scale, on every call."""
+    if plan.region_id is None:
+        return None
+    return next(iter(regions_visible_to(user).filter(pk=plan.region_id).order_by()[:1]), None)
+
+
+def region_asked(user: Any, plan: Plan, raw: Any) -> Region:
+    """chosen_region, with its commonest answer (nothing asked for, the plan's own region in view) found first."""
+    if raw in (None, ""):
+        own = own_region_in_view(user, plan)
+        if own is not None:
+            return own
+    return chosen_region(user, plan, raw)
+
+
+REGION_PAGE_PARAMETERS = [
+    OpenApiParameter(
+        "page", OpenApiTypes.INT, description="regions 的页码，从 1 开始（默认 1）；不是正整数或超出页数为 400"
+    ),
+    OpenApiParameter(
+        "page_size",
+        OpenApiTypes.INT,
+        description=f"regions 每页条数（默认 {Pagination.page_size}，最多 {Pagination.max_page_size}）",
+    ),
+]
+
+
+@dataclass
+class RegionPage:
+    rows: list[IndicatorStatus]
+    count: int
+    next: str | None
+    previous: str | None
+
+
+def region_page(request: Request, rows: QuerySet[IndicatorStatus]) -> RegionPage:
+    """One page of an indicator's regions, as its page on the dashboards pages them (a country has thousands): the
+    API's own page size (`page_size`, as every list), a page number that is not one of the pages a 400."""
+    size = Pagination().get_page_size(request)
+    raw = request.query_params.get("page")
+    number = 1 if raw in (None, "") else parse_digits(raw, max_digits=9)
+    if number is None or number < 1:
+        raise ValidationError({"page": ["页码应为正整数，例如 1。"]})
+    count = rows.count()
+    pages = max(1, -(-count // size))
+    if number > pages:
+        raise ValidationError({"page": [f"页码超出范围：各区域判定共 {pages} 页（每页 {size} 条）。"]})
+    url = request.build_absolute_uri()
+    previous = None
+    if number > 1:
+        previous = remove_query_param(url, "page") if number == 2 else replace_query_param(url, "page", number - 1)
+    return RegionPage(
+        rows=list(rows[(number - 1) * size : number * size]),
+        count=count,
+        next=replace_query_param(url, "page", number + 1) if number < pages else None,
+        previous=previous,
+    )
+
+
 def list_region(request: Request) -> int | None:
     """The region whose assessment a list shows: the one asked for (in the person's view, else 404), else the person's
     default in the plan asked for (or the default plan); None means each item's own plan region."""
     user = api_user(request)
-    plan = Plan.objects.filter(pk=parse_id(request.query_params.get("plan")) or 0).first() or default_plan()
+    asked = Plan.objects.filter(pk=parse_id(request.query_params.get("plan")) or 0).order_by()[:1]
+    plan = next(iter(asked), None) or default_plan()
     if plan is None:
         return None
     raw = request.query_params.get("region")
     if raw in (None, ""):
+        if own_region_in_view(user, plan) is not None:
+            return None
         region = default_region(user, plan)
         return None if region is None or region.pk == plan.region_id else region.pk
     return chosen_region(user, plan, raw).pk
@@ -73,10 +164,16 @@ def list_region(request: Request) -> int | None:
         "latest_year、latest_value、gap、completion、expected_completion、ratio、forecast_value、forecast_meets_target。",
         parameters=[YEAR_PARAMETER, REGION_PARAMETER],
     ),
-    retrieve=extend_schema(summary="指标详情（含各区域判定和逐年序列）", parameters=[YEAR_PARAMETER, REGION_PARAMETER]),
+    retrieve=extend_schema(
+        summary="指标详情（含各区域判定和逐年序列）",
+        description="regions 按区域顺序分页（与列表接口相同的 page、page_size），"
+        "regions_count 为各区域判定的总条数，regions_next、regions_previous 为前后页的地址。",
+        parameters=[YEAR_PARAMETER, REGION_PARAMETER, *REGION_PAGE_PARAMETERS],
+    ),
 )
 class IndicatorViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = ID_LOOKUP_REGEX
+    pagination_class = ShortListPagination
     filterset_class = IndicatorFilterSet
     ordering_fields = ["number", "assessment_ratio", "assessment_completion"]
     ordering = ["plan", "number"]
@@ -92,20 +189,27 @@ class IndicatorViewSet(viewsets.ReadOnlyModelViewSet):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Polled by clients: served from the cache until a recompute changes a status (config/caching.py).
-        return cached_response(request, lambda: super(IndicatorViewSet, self).list(request, *args, **kwargs))
+        return cached_response(request, lambda: self.listed(request))
+
+    def listed(self, request: Request) -> Response:
+        """ListModelMixin.list, reading values and showing them as the serializer does (indicator_data)."""
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset.values(*INDICATOR_COLUMNS))
+        return self.get_paginated_response(indicator_data(page or []))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         found = self.get_object()
         user = api_user(request)
         plan = found.plan
         year = chosen_year(request.query_params.get("year"), years=plan.years, default=plan.period_end_year, plan=plan)
-        region = chosen_region(user, plan, request.query_params.get("region"))
+        region = region_asked(user, plan, request.query_params.get("region"))
         indicator = indicators_with_assessment(self.get_queryset(), year=year, region_id=region.pk).get(pk=found.pk)
-        regions = list(
+        regions = region_page(
+            request,
             statuses_visible_to(api_user(request))
             .filter(indicator=indicator, as_of_year=year)
             .select_related("region", "indicator")
-            .order_by("region__order")
+            .order_by("region__order", "region_id"),
         )
         region_id = region.pk
         approved = dict(
@@ -115,7 +219,10 @@ class IndicatorViewSet(viewsets.ReadOnlyModelViewSet):
         )
         context = {
             **self.get_serializer_context(),
-            "regions": regions,
+            "regions": regions.rows,
+            "regions_count": regions.count,
+            "regions_next": regions.next,
+            "regions_previous": regions.previous,
             "series": yearly_series(indicator, region_id, approved),
         }
         return Response(IndicatorDetailSerializer(indicator, context=context).data)
