@@ -17,7 +17,8 @@ from planning.loading import (
 )
 from planning.models import Column, Plan, ResponsibilityBasis, ResponsibilityRole, Task
 
-from .models import Attribute, Direction, Indicator
+from .models import Attribute, Direction, FlagCount, Indicator
+from .summaries import flag_counts_rebuild
 
 DIRECTIONS = {"higher": Direction.HIGHER_IS_BETTER, "lower": Direction.LOWER_IS_BETTER}
 PERCENT_MAX = {"%": Decimal(100)}
@@ -82,6 +83,8 @@ def indicators_load(
         )
     for stale in Indicator.objects.filter(plan=plan).exclude(number__in=seen):
         report.stale.append(f"{plan.code}: 指标“{stale}”在数据文件中已不存在，未删除，请管理员核实")
+    if not FlagCount.objects.filter(plan=plan).exists():
+        flag_counts_rebuild(plan.pk)  # a new plan is counted from the start (readers of a plan never counted scan)
 
 
 def _column(plan: Plan, entry: Mapping[str, Any], default: Column | None, where: str) -> Column | None:
