@@ -236,6 +236,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # The full recompute is cut into pieces of this many regions per plan, one Celery task each (see docs/scaling.md).
 RECOMPUTE_CHUNK_REGIONS = env.int("RECOMPUTE_CHUNK_REGIONS", default=250)
+# A recompute of more changed regions than this, outside a transaction on PostgreSQL, runs in parts on this many
+# database connections at once (one per core of the database host is the natural choice).
+RECOMPUTE_PARALLEL_REGIONS = env.int("RECOMPUTE_PARALLEL_REGIONS", default=200)
+RECOMPUTE_CONNECTIONS = env.int("RECOMPUTE_CONNECTIONS", default=2)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

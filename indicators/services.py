@@ -306,7 +306,8 @@ def status_recompute_plan(*, plan_id: int) -> dict[str, int]:
 
 def status_recompute_chunk(*, plan_id: int, region_ids: list[int]) -> dict[str, int]:
     """One piece of the full recompute: a plan's indicator statuses and lag flags in some of its regions."""
-    result = recompute_indicator_statuses(plan_ids=[plan_id], region_ids=region_ids, verify=True)
+    # One connection: the chord's pieces are what runs in parallel.
+    result = recompute_indicator_statuses(plan_ids=[plan_id], region_ids=region_ids, verify=True, connections=1)
     flags = sync_indicator_lag_flags(plan_ids=[plan_id], region_ids=region_ids)
     return {
         "regions_total": result.regions_total,

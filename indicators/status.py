@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import DataError, connection, transaction
 from django.utils import timezone
 
@@ -404,6 +406,7 @@ def recompute_indicator_statuses(
     region_ids: Iterable[int] | None = None,
     force: bool = False,
     verify: bool = False,
+    connections: int | None = None,
 ) -> RecomputeResult:
     """Recompute IndicatorStatus for the given plans/indicators/regions (all when None), set-based.
 
@@ -412,7 +415,79 @@ def recompute_indicator_statuses(
     fingerprints alone, so the next whole recompute looks at those regions again. Status counts follow.
     `verify` (the nightly run) also counts the stored rows per region — O(rows) — and redoes a region whose rows
     were deleted or added outside the recompute, and removes rows of regions outside the plan's area.
+    Many changed regions are recomputed on `connections` (default RECOMPUTE_CONNECTIONS) connections at once when
+    this runs outside a transaction on PostgreSQL; a piece of the nightly chord passes 1 (the chord is parallel).
     """
+    connections = settings.RECOMPUTE_CONNECTIONS if connections is None else connections
+    if (
+        indicator_ids is None
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and connections > 1
+    ):
+        return _recompute_in_parts(
+            plan_ids=plan_ids, region_ids=region_ids, force=force, verify=verify, connections=connections
+        )
+    return _recompute(plan_ids=plan_ids, indicator_ids=indicator_ids, region_ids=region_ids, force=force, verify=verify)
+
+
+def _recompute_in_parts(
+    *, plan_ids: Iterable[int] | None, region_ids: Iterable[int] | None, force: bool, verify: bool, connections: int
+) -> RecomputeResult:
+    """Many changed regions of a plan: recomputed in parts on `connections` connections at once, each part
+    in its own transaction with its own fingerprints and counts (so a part that fails leaves its regions to be
+    redone by the next recompute, as a failed piece of the nightly chord does); then the plan once more, serially,
+    for what changed meanwhile and for regions that left its area."""
+    regions = None if region_ids is None else sorted({int(r) for r in region_ids})
+    written = deleted = total = recomputed = 0
+    for plan in _plans(plan_ids):
+        if not plan.years:
+            continue
+        with transaction.atomic(), connection.cursor() as cursor:  # committed: the parts fold the log again
+            current = input_fingerprints(cursor, plan, regions)
+            stored = dict(
+                StatusFingerprint.objects.filter(plan_id=plan.id)
+                .filter(**({} if regions is None else {"region_id__in": regions}))
+                .values_list("region_id", "fingerprint")
+            )
+            rows, expected = _row_counts(cursor, plan, regions) if verify else ({}, None)
+        changed = [
+            r for r, fp in current.items() if force or stored.get(r) != fp or (verify and rows.get(r, 0) != expected)
+        ]
+        if len(changed) <= settings.RECOMPUTE_PARALLEL_REGIONS:
+            # Few: one transaction (which looks at the fingerprints again itself).
+            alone = _recompute(plan_ids=[plan.id], indicator_ids=None, region_ids=regions, force=force, verify=verify)
+            written, deleted = written + alone.rows_written, deleted + alone.rows_deleted
+            total, recomputed = total + alone.regions_total, recomputed + alone.regions_recomputed
+            continue
+        with ThreadPoolExecutor(connections) as pool:
+            done = [pool.submit(_part, plan.id, changed[i::connections]) for i in range(connections)]
+        for result in (future.result() for future in done):  # a failed part raises here, after the others
+            written, deleted = written + result.rows_written, deleted + result.rows_deleted
+        # What changed while the parts ran, and regions that left the area (and, verifying, stray rows).
+        rest = _recompute(plan_ids=[plan.id], indicator_ids=None, region_ids=regions, force=False, verify=verify)
+        written, deleted = written + rest.rows_written, deleted + rest.rows_deleted
+        total, recomputed = total + len(current), recomputed + len(changed) + rest.regions_recomputed
+    return RecomputeResult(
+        rows_written=written, rows_deleted=deleted, regions_total=total, regions_recomputed=recomputed
+    )
+
+
+def _part(plan_id: int, regions: list[int]) -> RecomputeResult:
+    try:
+        return _recompute(plan_ids=[plan_id], indicator_ids=None, region_ids=regions, force=True, verify=False)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def _recompute(
+    *,
+    plan_ids: Iterable[int] | None,
+    indicator_ids: Iterable[int] | None,
+    region_ids: Iterable[int] | None,
+    force: bool,
+    verify: bool,
+) -> RecomputeResult:
     plans = _plans(plan_ids)
     regions = None if region_ids is None else sorted({int(r) for r in region_ids})
     indicators = None if indicator_ids is None else sorted({int(i) for i in indicator_ids})

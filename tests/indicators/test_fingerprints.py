@@ -312,3 +312,47 @@ def test_the_hashes_kept_by_the_triggers_equal_a_scan(plan, alice) -> None:  # t
     assert recompute_indicator_statuses(plan_ids=[plan.pk]).regions_recomputed > 0
     assert recompute_indicator_statuses(plan_ids=[plan.pk]).regions_recomputed == 0
     assert recompute_indicator_statuses(plan_ids=[plan.pk], force=True).rows_written == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_many_changed_regions_are_recomputed_in_parts_to_the_same_result(settings) -> None:  # type: ignore[no-untyped-def]
+    """Outside a transaction on PostgreSQL, many changed regions go to parallel connections, each part committing
+    its own rows, fingerprints and counts; the result is what one connection gives."""
+    import threading
+
+    from django.contrib.auth.models import User
+
+    from indicators import status
+    from indicators.management.commands.load_plan import load_all
+
+    # A transactional test starts from whatever an earlier one left (it empties the tables at its end).
+    load_all(settings.PLAN_FIXTURES_DIR)
+    alice = User.objects.create(username="parts")
+    plan = Plan.objects.get(code="leshan-edu-14fyp")
+    settings.RECOMPUTE_PARALLEL_REGIONS = 2
+    rng = random.Random(3)
+    for indicator in plan.indicators.all()[:5]:
+        for region in plan.area_regions():
+            approve(indicator, region, rng.choice([2021, 2022, 2023]), Decimal(rng.randint(1, 99)), alice)
+    threads: set[int] = set()
+    real = status._recompute
+
+    def watched(**kwargs):  # type: ignore[no-untyped-def]
+        threads.add(threading.get_ident())
+        return real(**kwargs)
+
+    status._recompute = watched  # type: ignore[assignment]
+    try:
+        first = recompute_indicator_statuses(plan_ids=[plan.pk])
+    finally:
+        status._recompute = real  # type: ignore[assignment]
+    regions = plan.area_regions().count()
+    assert len(threads) >= 2  # the parts ran on other threads (their own connections)
+    assert (first.regions_total, first.regions_recomputed) == (regions, regions)
+    assert first.rows_written == plan.indicators.count() * regions * 5
+    assert StatusFingerprint.objects.filter(plan=plan).count() == regions
+    assert kept_counts(plan) == counted(plan)
+    one = recompute_indicator_statuses(plan_ids=[plan.pk], force=True, connections=1)
+    assert (one.rows_written, one.rows_deleted) == (0, 0)
+    assert recompute_indicator_statuses(plan_ids=[plan.pk]).regions_recomputed == 0
