@@ -122,6 +122,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     # Re-check pooled connections so a restarted PostgreSQL does not leave dead ones behind.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No parallel workers per query by default: the pages' and the API's queries read a few rows, and starting
+    # workers (~5 ms) for a plan misjudged as large cost more than it saved; the recompute's statements write
+    # data and never run in parallel anyway (its parallelism is RECOMPUTE_CONNECTIONS and the nightly chord).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c max_parallel_workers_per_gather={env.int('DB_PARALLEL_WORKERS', default=0)}"
+    )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the eager Celery tasks and page views read while a form writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
@@ -134,6 +140,7 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"].update(
         CONN_MAX_AGE=DATABASES["default"].get("CONN_MAX_AGE", 0),
         CONN_HEALTH_CHECKS=True,
+        OPTIONS={**DATABASES["default"].get("OPTIONS", {}), **DATABASES.get("replica", {}).get("OPTIONS", {})},
         TEST={"MIRROR": "default"},  # tests read the replica's data from the primary's test database
     )
     DATABASE_ROUTERS = ["config.db_router.ReadReplicaRouter"]

@@ -259,7 +259,8 @@ class IndicatorStatus(StoredAssessment):
 
 
 # The fingerprints and counts are derived rows written in bulk by the recompute and the flag syncs: no foreign-key
-# constraints in the database (as IndicatorStatus); deleting a plan, region or unit still cascades through the ORM.
+# constraints in the database (as IndicatorStatus), and no index per key (each table's own index leads with the plan,
+# which is how they are read); deleting a plan, region or unit still cascades through the ORM.
 class StatusFingerprint(models.Model):
     """The fingerprint of everything one plan × region's statuses are computed from (its approved values, its own
     baselines and targets, the plan's indicators, adjustments and parameters), as of the last recompute.
@@ -269,10 +270,10 @@ class StatusFingerprint(models.Model):
     """
 
     plan = models.ForeignKey(
-        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     region = models.ForeignKey(
-        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     fingerprint = models.BigIntegerField(_("输入指纹"))
     computed_at = models.DateTimeField(_("计算时间"))
@@ -295,10 +296,10 @@ class StatusInput(models.Model):
     """
 
     plan = models.ForeignKey(
-        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     region = models.ForeignKey(
-        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     values_hash = models.BigIntegerField(_("数值哈希"), default=0)
     targets_hash = models.BigIntegerField(_("分解目标哈希"), default=0)
@@ -317,10 +318,10 @@ class StatusInputChange(models.Model):
     the next recompute: an append-only log, so writers never wait on one another."""
 
     plan = models.ForeignKey(
-        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     region = models.ForeignKey(
-        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     values_hash = models.BigIntegerField(_("数值哈希"), default=0)
     targets_hash = models.BigIntegerField(_("分解目标哈希"), default=0)
@@ -339,14 +340,20 @@ class StatusCount(models.Model):
     of a year, per lead unit: kept by the recompute, read by the overview and /api/v1/status/ instead of a scan."""
 
     plan = models.ForeignKey(
-        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     region = models.ForeignKey(
-        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     as_of_year = models.PositiveSmallIntegerField(_("截至年度"))
     lead_unit = models.ForeignKey(
-        Unit, verbose_name=_("牵头单位"), on_delete=models.CASCADE, null=True, related_name="+", db_constraint=False
+        Unit,
+        verbose_name=_("牵头单位"),
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     status = models.CharField(_("状态"), max_length=14, choices=DISPLAY_STATUSES)
     count = models.PositiveIntegerField(_("数量"))
@@ -441,13 +448,25 @@ class FlagCount(models.Model):
     (rows of no region are the plan's task flags). Kept by the flag syncs, read by the overview and /api/v1/status/."""
 
     plan = models.ForeignKey(
-        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     region = models.ForeignKey(
-        Region, verbose_name=_("区域"), on_delete=models.CASCADE, null=True, related_name="+", db_constraint=False
+        Region,
+        verbose_name=_("区域"),
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     lead_unit = models.ForeignKey(
-        Unit, verbose_name=_("牵头单位"), on_delete=models.CASCADE, null=True, related_name="+", db_constraint=False
+        Unit,
+        verbose_name=_("牵头单位"),
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     kind = models.CharField(_("类型"), max_length=10, choices=FlagKind.choices)
     own = models.PositiveIntegerField(_("本区域"))
