@@ -225,7 +225,13 @@ def test_a_refresh_of_one_region_reads_a_few_rows(world) -> None:  # type: ignor
     # The plan's flags are never counted whole: only the county's, by region (the flags' region index).
     counts = [q["sql"] for q in captured.captured_queries if 'FROM "indicators_flag"' in q["sql"]]
     assert len(counts) == 1 and "region_id" in counts[0] and '"region_id" IN' in counts[0], counts
-    assert len(captured.captured_queries) <= 8
+    # Reads and writes of a few rows; transaction control and PostgreSQL's advisory lock aside.
+    work = [
+        q
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "SELECT pg_advisory"))
+    ]
+    assert len(work) <= 7, [q["sql"][:80] for q in work]
     assert stored_table(plan.pk) == counted_table(plan.pk)
 
 
