@@ -287,7 +287,26 @@ class StatusFingerprint(models.Model):
         return f"{self.plan_id}/{self.region_id}: {self.fingerprint}"
 
 
-class StatusInput(models.Model):
+class _RegionInputHashes(models.Model):
+    """A plan × region's two input hashes (XOR of one 64-bit hash per approved value, and per region target)."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    values_hash = models.BigIntegerField(_("数值哈希"), default=0)
+    targets_hash = models.BigIntegerField(_("分解目标哈希"), default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}/{self.region_id}: {self.values_hash}/{self.targets_hash}"
+
+
+class StatusInput(_RegionInputHashes):
     """Per plan × region: the XOR of one 64-bit hash per approved value and one per region target — the same hashes
     the scan in indicators.status computes — so a recompute reads 3,000 rows instead of a million values.
 
@@ -295,44 +314,20 @@ class StatusInput(models.Model):
     admin, SQL) in StatusInputChange, and the recompute folds the log in here; on SQLite the scan is used instead.
     """
 
-    plan = models.ForeignKey(
-        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    region = models.ForeignKey(
-        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    values_hash = models.BigIntegerField(_("数值哈希"), default=0)
-    targets_hash = models.BigIntegerField(_("分解目标哈希"), default=0)
-
     class Meta:
         verbose_name = _("判定输入哈希")
         verbose_name_plural = _("判定输入哈希")
         constraints = [models.UniqueConstraint(fields=["plan", "region"], name="statusinput_unique")]
 
-    def __str__(self) -> str:
-        return f"{self.plan_id}/{self.region_id}: {self.values_hash}/{self.targets_hash}"
 
-
-class StatusInputChange(models.Model):
+class StatusInputChange(_RegionInputHashes):
     """A change to some regions' inputs, written by the database triggers (PostgreSQL), folded into StatusInput by
     the next recompute: an append-only log, so writers never wait on one another."""
-
-    plan = models.ForeignKey(
-        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    region = models.ForeignKey(
-        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    values_hash = models.BigIntegerField(_("数值哈希"), default=0)
-    targets_hash = models.BigIntegerField(_("分解目标哈希"), default=0)
 
     class Meta:
         verbose_name = _("判定输入变化")
         verbose_name_plural = _("判定输入变化")
         indexes = [models.Index(fields=["plan", "region"], name="statusinputchange_plan_region")]
-
-    def __str__(self) -> str:
-        return f"{self.plan_id}/{self.region_id}: {self.values_hash}/{self.targets_hash}"
 
 
 class StatusCount(models.Model):

@@ -259,15 +259,20 @@ def _plan_sql(years: list[int], first_y: int, int_type: str, numeric: bool) -> d
     }
 
 
-# SQLite: one upsert. PostgreSQL: new rows by plain INSERT and changed rows by UPDATE in data-modifying CTEs,
-# which spares a million speculative insertions (ON CONFLICT) on a first or national recompute.
-_UPSERT = """
-INSERT INTO indicators_indicatorstatus (
+# Every write of status rows: the stored columns from the computed ones, changed now.
+_INSERT_INTO = """INSERT INTO indicators_indicatorstatus (
     indicator_id, region_id, as_of_year, status, latest_year, latest_value, baseline_value, target_value,
     gap, completion, expected_completion, ratio, forecast_value, forecast_meets_target, changed_at
 )
 SELECT indicator_id, region_id, as_of, status, y, val, b, t, gap, completion, expected_completion, ratio,
-       forecast_value, forecast_meets_target, %(now)s
+       forecast_value, forecast_meets_target, %(now)s"""
+# SQLite: one upsert. PostgreSQL: new rows by plain INSERT and changed rows by UPDATE in data-modifying CTEs,
+# which spares a million speculative insertions (ON CONFLICT) on a first or national recompute.
+_UPSERT = (
+    """
+"""
+    + _INSERT_INTO
+    + """
 FROM changed WHERE 1 = 1
 ON CONFLICT (indicator_id, region_id, as_of_year) DO UPDATE SET
     status = excluded.status, latest_year = excluded.latest_year, latest_value = excluded.latest_value,
@@ -276,14 +281,13 @@ ON CONFLICT (indicator_id, region_id, as_of_year) DO UPDATE SET
     forecast_value = excluded.forecast_value, forecast_meets_target = excluded.forecast_meets_target,
     changed_at = excluded.changed_at
 """
-_INSERT_AND_UPDATE = """,
+)
+_INSERT_AND_UPDATE = (
+    """,
 inserted AS (
-    INSERT INTO indicators_indicatorstatus (
-        indicator_id, region_id, as_of_year, status, latest_year, latest_value, baseline_value, target_value,
-        gap, completion, expected_completion, ratio, forecast_value, forecast_meets_target, changed_at
-    )
-    SELECT indicator_id, region_id, as_of, status, y, val, b, t, gap, completion, expected_completion, ratio,
-           forecast_value, forecast_meets_target, %(now)s
+"""
+    + _INSERT_INTO
+    + """
     FROM changed WHERE old_id IS NULL
     RETURNING 1
 ),
@@ -297,28 +301,25 @@ updated AS (
 )
 SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated)
 """
+)
 # Regions with no stored rows yet (a plan's first recompute, new regions): every computed row is new, so no
 # comparison and no second materialisation, a plain INSERT.
-_INSERT_FRESH = """
-INSERT INTO indicators_indicatorstatus (
-    indicator_id, region_id, as_of_year, status, latest_year, latest_value, baseline_value, target_value,
-    gap, completion, expected_completion, ratio, forecast_value, forecast_meets_target, changed_at
-)
-SELECT indicator_id, region_id, as_of, status, y, val, b, t, gap, completion, expected_completion, ratio,
-       forecast_value, forecast_meets_target, %(now)s
+_INSERT_FRESH = (
+    """
+"""
+    + _INSERT_INTO
+    + """
 FROM computed
 """
-# With whole regions recomputed, their StatusCount rows come from the same computed rows (no second read).
+)
 # A first recompute on PostgreSQL: the rows go in and their counts come from what the INSERT returns (a few
 # narrow columns), so the wide computed rows are never held in memory.
-_INSERT_FRESH_COUNTED = """,
+_INSERT_FRESH_COUNTED = (
+    """,
 inserted AS (
-    INSERT INTO indicators_indicatorstatus (
-        indicator_id, region_id, as_of_year, status, latest_year, latest_value, baseline_value, target_value,
-        gap, completion, expected_completion, ratio, forecast_value, forecast_meets_target, changed_at
-    )
-    SELECT indicator_id, region_id, as_of, status, y, val, b, t, gap, completion, expected_completion, ratio,
-           forecast_value, forecast_meets_target, %(now)s
+"""
+    + _INSERT_INTO
+    + """
     FROM computed
     RETURNING indicator_id, region_id, as_of_year, status, latest_year
 ),
@@ -330,6 +331,8 @@ counted AS (
 )
 SELECT count(*) FROM inserted
 """
+)
+# With whole regions recomputed, their StatusCount rows come from the same computed rows (no second read).
 _COUNTED = """,
 counted AS (
     INSERT INTO indicators_statuscount (plan_id, region_id, as_of_year, lead_unit_id, status, count)
@@ -771,6 +774,7 @@ def input_fingerprints(cursor: Any, plan: _Plan, regions: list[int] | None, *, s
             root=plan.root,
             region_filter=_ids("r.id", regions),
             inputs=inputs,
+            # The lead unit does not change a status, but StatusCount is kept per lead unit.
             indicator_text=_text(
                 "i.id",
                 "i.baseline_year",
@@ -779,6 +783,7 @@ def input_fingerprints(cursor: Any, plan: _Plan, regions: list[int] | None, *, s
                 "i.target_value",
                 "i.direction",
                 "i.is_additive",
+                "i.lead_unit_id",
             ),
             adjustment_text=_text("a.indicator_id", "a.effective_year", "a.adjusted_value"),
             plan_text=_text(

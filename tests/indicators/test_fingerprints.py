@@ -141,6 +141,10 @@ def test_each_kind_of_input_is_in_the_fingerprint(tracked, alice, city) -> None:
     assert recomputed() == every
     Plan.objects.filter(pk=tracked.pk).update(lagging_below=Decimal("0.55"))
     assert recomputed() == every  # the plan's bands
+    other_unit = type(indicator.lead_unit).objects.exclude(pk=indicator.lead_unit_id).first()
+    type(indicator).objects.filter(pk=indicator.pk).update(lead_unit=other_unit)
+    assert recomputed() == every  # no status changes, but the counts are kept per lead unit
+    assert kept_counts(tracked) == counted(tracked)
     TargetAdjustment.objects.create(
         indicator=indicator,
         original_value=indicator.target_value,
