@@ -258,16 +258,10 @@ class IndicatorStatus(StoredAssessment):
         return self.indicator.target_year
 
 
-# The fingerprints and counts are derived rows written in bulk by the recompute and the flag syncs: no foreign-key
-# constraints in the database (as IndicatorStatus), and no index per key (each table's own index leads with the plan,
-# which is how they are read); deleting a plan, region or unit still cascades through the ORM.
-class StatusFingerprint(models.Model):
-    """The fingerprint of everything one plan × region's statuses are computed from (its approved values, its own
-    baselines and targets, the plan's indicators, adjustments and parameters), as of the last recompute.
-
-    Computed from the data itself, not from a "dirty" mark, so a recompute skips a region whose inputs are the same
-    even after edits made outside the services (admin, SQL), and redoes one whose inputs changed however they did.
-    """
+class _DerivedPerRegion(models.Model):
+    """A derived row of one plan × region, written in bulk by the recompute: no foreign-key constraints in the
+    database (as IndicatorStatus), and no index per key (each table's own index leads with the plan, which is how
+    they are read); deleting a plan or region still cascades through the ORM."""
 
     plan = models.ForeignKey(
         Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
@@ -275,6 +269,19 @@ class StatusFingerprint(models.Model):
     region = models.ForeignKey(
         Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
+
+    class Meta:
+        abstract = True
+
+
+class StatusFingerprint(_DerivedPerRegion):
+    """The fingerprint of everything one plan × region's statuses are computed from (its approved values, its own
+    baselines and targets, the plan's indicators, adjustments and parameters), as of the last recompute.
+
+    Computed from the data itself, not from a "dirty" mark, so a recompute skips a region whose inputs are the same
+    even after edits made outside the services (admin, SQL), and redoes one whose inputs changed however they did.
+    """
+
     fingerprint = models.BigIntegerField(_("输入指纹"))
     computed_at = models.DateTimeField(_("计算时间"))
 
@@ -287,15 +294,9 @@ class StatusFingerprint(models.Model):
         return f"{self.plan_id}/{self.region_id}: {self.fingerprint}"
 
 
-class _RegionInputHashes(models.Model):
+class _RegionInputHashes(_DerivedPerRegion):
     """A plan × region's two input hashes (XOR of one 64-bit hash per approved value, and per region target)."""
 
-    plan = models.ForeignKey(
-        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    region = models.ForeignKey(
-        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
     values_hash = models.BigIntegerField(_("数值哈希"), default=0)
     targets_hash = models.BigIntegerField(_("分解目标哈希"), default=0)
 
@@ -330,16 +331,10 @@ class StatusInputChange(_RegionInputHashes):
         indexes = [models.Index(fields=["plan", "region"], name="statusinputchange_plan_region")]
 
 
-class StatusCount(models.Model):
+class StatusCount(_DerivedPerRegion):
     """How many of a plan's indicators show each status (display vocabulary of planning.assessment) in one region as
     of a year, per lead unit: kept by the recompute, read by the overview and /api/v1/status/ instead of a scan."""
 
-    plan = models.ForeignKey(
-        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    region = models.ForeignKey(
-        Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
     as_of_year = models.PositiveSmallIntegerField(_("截至年度"))
     lead_unit = models.ForeignKey(
         Unit,

@@ -1,13 +1,14 @@
-"""Set-based recompute of indicator statuses (IndicatorStatus), in one SQL statement per call.
+"""Set-based recompute of indicator statuses (IndicatorStatus): one SQL statement per plan, for the regions whose
+input fingerprint changed (see `input_fingerprints`, docs/scaling.md).
 
 The rules are those of planning.assessment.assess (the reference; tests check the two agree). To keep the
 band comparisons exact on every database, values are compared as integers scaled by 10⁴ and the ratio is
-never divided out: R < θ is tested as  s·(a−b)·(T−B)·100 < Θ·(y−B)·|t−b|  (see `_STATUS`). On PostgreSQL the
+never divided out: R < θ is tested as  s·(a−b)·(T−B)·100 < Θ·(y−B)·|t−b|  (see `computed`). On PostgreSQL the
 scaled values are 64-bit integers, falling back to NUMERIC (exact, unbounded) when a product would overflow;
 on SQLite they are 64-bit integers.
 
-Each call upserts only rows whose content changed (so a no-op recompute writes nothing) and deletes
-status rows that no longer correspond to an indicator × region × year of the plan.
+Each call writes only rows whose content changed (so a recompute with nothing new writes nothing) and deletes
+status rows of the recomputed regions outside the plan period, and of regions no longer in the plan's area.
 """
 
 from __future__ import annotations
@@ -447,16 +448,7 @@ def _recompute_in_parts(
         if not plan.years:
             continue
         with transaction.atomic(), connection.cursor() as cursor:  # committed: the parts fold the log again
-            current = input_fingerprints(cursor, plan, regions)
-            stored = dict(
-                StatusFingerprint.objects.filter(plan_id=plan.id)
-                .filter(**({} if regions is None else {"region_id__in": regions}))
-                .values_list("region_id", "fingerprint")
-            )
-            rows, expected = _row_counts(cursor, plan, regions) if verify else ({}, None)
-        changed = [
-            r for r, fp in current.items() if force or stored.get(r) != fp or (verify and rows.get(r, 0) != expected)
-        ]
+            current, changed, _ = _changes(cursor, plan, regions, force=force, verify=verify)
         if len(changed) <= settings.RECOMPUTE_PARALLEL_REGIONS:
             # Few: one transaction (which looks at the fingerprints again itself).
             alone = _recompute(plan_ids=[plan.id], indicator_ids=None, region_ids=regions, force=force, verify=verify)
@@ -474,6 +466,26 @@ def _recompute_in_parts(
     return RecomputeResult(
         rows_written=written, rows_deleted=deleted, regions_total=total, regions_recomputed=recomputed
     )
+
+
+def _changes(
+    cursor: Any, plan: _Plan, regions: list[int] | None, *, force: bool, verify: bool
+) -> tuple[dict[int, int], list[int], list[int]]:
+    """The plan's regions (or those of `regions`) with their input fingerprints, those to recompute (fingerprint
+    changed, forced, or — verifying — a wrong number of stored rows), and those gone from its area."""
+    # The fingerprints first: a change committed after this point makes the next one differ.
+    current = input_fingerprints(cursor, plan, regions)
+    stored = dict(
+        StatusFingerprint.objects.filter(plan_id=plan.id)
+        .filter(**({} if regions is None else {"region_id__in": regions}))
+        .values_list("region_id", "fingerprint")
+    )
+    rows, expected = _row_counts(cursor, plan, regions) if verify else ({}, None)
+    changed = [
+        r for r, fp in current.items() if force or stored.get(r) != fp or (verify and rows.get(r, 0) != expected)
+    ]
+    gone = sorted((stored.keys() | rows.keys()) - current.keys())
+    return current, changed, gone
 
 
 def _part(plan_id: int, regions: list[int]) -> RecomputeResult:
@@ -495,6 +507,7 @@ def _recompute(
     regions = None if region_ids is None else sorted({int(r) for r in region_ids})
     indicators = None if indicator_ids is None else sorted({int(i) for i in indicator_ids})
     written = deleted = total = recomputed = 0
+    gone: list[int]
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL work_mem = '256MB'")  # a national recompute's hashes stay in memory
@@ -505,21 +518,8 @@ def _recompute(
             if indicators is not None:
                 chosen, gone, whole = regions, [], regions is None
             else:
-                # The fingerprints first: a change committed after this point makes the next one differ.
-                current = input_fingerprints(cursor, plan, regions)
-                stored = dict(
-                    StatusFingerprint.objects.filter(plan_id=plan.id)
-                    .filter(**({} if regions is None else {"region_id__in": regions}))
-                    .values_list("region_id", "fingerprint")
-                )
-                rows, expected = _row_counts(cursor, plan, regions) if verify else ({}, None)
+                current, changed, gone = _changes(cursor, plan, regions, force=force, verify=verify)
                 total += len(current)
-                changed = [
-                    r
-                    for r, fp in current.items()
-                    if force or stored.get(r) != fp or (verify and rows.get(r, 0) != expected)
-                ]
-                gone = sorted((stored.keys() | rows.keys()) - current.keys())
                 recomputed += len(changed)
                 whole = regions is None and len(changed) == len(current)
                 chosen = None if whole else changed

@@ -12,6 +12,10 @@ TARGET_HASH = (
 )
 
 
+TABLES = (("value", "indicators_indicatorvalue"), ("target", "indicators_indicatorregiontarget"))
+EVENTS = ("insert", "update", "delete")
+
+
 def _log(kind: str, sign_rows: list[str]) -> str:
     """INSERT of one change row per plan × region from the transition tables `sign_rows` (old and/or new rows)."""
     hash_sql = VALUE_HASH if kind == "value" else TARGET_HASH
@@ -32,7 +36,7 @@ def _log(kind: str, sign_rows: list[str]) -> str:
 
 def _triggers() -> list[str]:
     statements = []
-    for kind, table in (("value", "indicators_indicatorvalue"), ("target", "indicators_indicatorregiontarget")):
+    for kind, table in TABLES:
         for event, refs, rows in (
             ("INSERT", "NEW TABLE AS new_rows", ["new_rows"]),
             ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows", ["old_rows", "new_rows"]),
@@ -70,8 +74,8 @@ def create_triggers(apps, schema_editor):  # type: ignore[no-untyped-def]
 def drop_triggers(apps, schema_editor):  # type: ignore[no-untyped-def]
     if schema_editor.connection.vendor != "postgresql":
         return
-    for kind, table in (("value", "indicators_indicatorvalue"), ("target", "indicators_indicatorregiontarget")):
-        for event in ("insert", "update", "delete"):
+    for kind, table in TABLES:
+        for event in EVENTS:
             name = f"indicators_{kind}_inputs_{event}"
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table};")
             schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}();")
