@@ -50,7 +50,12 @@ def prime_roles(users: Iterable[User]) -> None:
     ):
         names[user_id].add(name)
     for pk, user in pending.items():
-        setattr(user, "_cached_roles", _roles_of(user, names[pk]))  # noqa: B010  # as user_roles
+        cache_roles(user, names[pk])
+
+
+def cache_roles(user: User, group_names: Iterable[str]) -> None:
+    """Cache on the user the roles of these groups (read by prime_roles, or with the scopes by prime_scopes)."""
+    setattr(user, "_cached_roles", _roles_of(user, set(group_names)))  # noqa: B010  # as user_roles
 
 
 def has_role(user: User | AnonymousUser, role: Role) -> bool:

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, connections, models, router
 from django.db.models import (
     Case,
     Count,
@@ -59,7 +59,7 @@ from .models import (
     Unit,
     UserScope,
 )
-from .roles import prime_roles, user_roles, views_everything
+from .roles import cache_roles, prime_roles, user_roles, views_everything
 from .workflow import EDIT_ACTIONS, NotInScope, exclude_own
 
 AnyUser = User | AnonymousUser
@@ -93,29 +93,62 @@ def user_scope(user: AnyUser) -> Scope:
     return getattr(user, "_cached_scope")  # noqa: B009  # set just above
 
 
+_SCOPE_KINDS = ("units", "regions", "view_units", "view_regions")
+_SCOPES_PER_STATEMENT = 1000  # each person is a parameter in each of five parts; SQLite allows 32,766 in all
+
+
+def _scope_statement(people: int) -> str:
+    """One statement reading `people` persons' four scope sets and their group names (their roles): every page and
+    API call needs both, and the four-part ORM union cost more to build than to run. Tables and columns are the
+    models' own (UserScope's many-to-many tables, User.groups)."""
+    user_in = "IN (" + ", ".join(["%s"] * people) + ")"
+    qn = connection.ops.quote_name
+    scope_table = qn(UserScope._meta.db_table)
+    parts = []
+    for kind in _SCOPE_KINDS:
+        field = UserScope._meta.get_field(kind)
+        assert isinstance(field, models.ManyToManyField)
+        through, owner, target = _m2m_table(field)
+        parts.append(
+            f"SELECT s.user_id, '{kind}', t.{target}, CAST(NULL AS VARCHAR(150)) "
+            f"FROM {through} t JOIN {scope_table} s ON s.id = t.{owner} WHERE s.user_id {user_in}"
+        )
+    groups = User._meta.get_field("groups")
+    assert isinstance(groups, models.ManyToManyField)
+    through, owner, target = _m2m_table(groups)
+    parts.append(
+        f"SELECT ug.{owner}, 'role', NULL, g.name FROM {through} ug "
+        f"JOIN {qn(Group._meta.db_table)} g ON g.id = ug.{target} WHERE ug.{owner} {user_in}"
+    )
+    return " UNION ALL ".join(parts)
+
+
+def _m2m_table(field: models.ManyToManyField[Any, Any]) -> tuple[str, str, str]:
+    """A many-to-many field's table, its column of the owning row and its column of the related row."""
+    through = field.remote_field.through
+    assert through is not None  # set once the models are loaded
+    qn = connection.ops.quote_name
+    return qn(through._meta.db_table), qn(field.m2m_column_name()), qn(field.m2m_reverse_name())
+
+
 def prime_scopes(users: Iterable[User]) -> None:
-    """Read the scopes of many people in one query and cache them on each, as user_scope does for one."""
+    """Read the scopes (and the roles, where not read yet) of many people in one query and cache them on each, as
+    user_scope and user_roles do for one."""
     pending = {user.pk: user for user in users if getattr(user, "_cached_scope", None) is None}
     if not pending:
         return
-    through = {
-        "units": UserScope.units.through,
-        "regions": UserScope.regions.through,
-        "view_units": UserScope.view_units.through,
-        "view_regions": UserScope.view_regions.through,
-    }
-    target_column = {"units": "unit_id", "regions": "region_id", "view_units": "unit_id", "view_regions": "region_id"}
-    parts = [
-        model._default_manager.filter(userscope__user__in=list(pending))
-        .annotate(kind=Value(name))
-        .values_list("userscope__user_id", "kind", target_column[name])
-        for name, model in through.items()
-    ]
-    found: dict[int, dict[str, set[int]]] = {pk: {name: set() for name in through} for pk in pending}
-    for user_id, kind, pk in parts[0].union(*parts[1:], all=True):
-        found[user_id][kind].add(pk)
+    ids = list(pending)
+    found: dict[int, dict[str, set[Any]]] = {pk: {name: set() for name in (*_SCOPE_KINDS, "role")} for pk in pending}
+    with connections[router.db_for_read(UserScope)].cursor() as cursor:
+        for start in range(0, len(ids), _SCOPES_PER_STATEMENT):
+            chunk = ids[start : start + _SCOPES_PER_STATEMENT]
+            cursor.execute(_scope_statement(len(chunk)), chunk * (len(_SCOPE_KINDS) + 1))
+            for user_id, kind, pk, group_name in cursor.fetchall():
+                found[user_id][kind].add(pk if kind != "role" else group_name)
     for user_id, user in pending.items():
         rows = found[user_id]
+        if getattr(user, "_cached_roles", None) is None:
+            cache_roles(user, rows["role"])
         scope = Scope(
             units=frozenset(rows["units"]),
             regions=frozenset(rows["regions"]),
