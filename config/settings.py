@@ -128,6 +128,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c max_parallel_workers_per_gather={env.int('DB_PARALLEL_WORKERS', default=0)}"
     )
+    # Prepared statements: the parameters travel apart from the SQL (server-side binding), and a statement a
+    # connection runs a second time is prepared, so PostgreSQL parses and plans the pages' and the API's few
+    # queries once per connection instead of on every request (they cost more to plan than to run). Off for a
+    # connection pooler in transaction mode (PgBouncer before 1.21), which cannot keep a connection's statements.
+    if env_bool("DB_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=2)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the eager Celery tasks and page views read while a form writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"

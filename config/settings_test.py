@@ -21,3 +21,7 @@ STORAGES = {
 
 # Cached API answers are tested on their own (tests/api/test_caching.py); elsewhere every call is computed.
 API_CACHE_SECONDS = 0
+
+# Every kept statement is checked against the queryset built again (config/statements.py): a key that leaves out
+# one of the builder's inputs fails the test that reaches it instead of answering with another query's rows.
+STATEMENT_CHECK = True

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Subquery, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from config.statements import statement_rows
 from indicators.filtersets import FlagFilterSet
 from indicators.models import Flag, FlagCount, FlagKind, FlagState, Indicator, StatusCount
 from indicators.selectors import (
@@ -50,8 +52,14 @@ class FlagList:
 
     kind: str
     unit: Unit | None
-    flags: QuerySet[Flag]  # in index order; `in_display_order` orders a page of them
     totals: dict[str, int]  # every FlagKind, zeros included
+    key: tuple[Any, ...]  # everything the list is built from (config.statements): a first page read by its statement
+    build: Callable[[], QuerySet[Flag]]
+
+    @cached_property
+    def flags(self) -> QuerySet[Flag]:
+        """In index order; `in_display_order` orders a page of them."""
+        return self.build()
 
     @property
     def total(self) -> int:
@@ -70,23 +78,27 @@ def open_flag_totals(user: AnyUser, plan: Plan, region: Region, *, unit_id: int 
     zeros = dict.fromkeys(FlagKind.values, 0)
     if not scope.everything and not (scope.view_units or scope.view_regions):
         return zeros
-    rows = FlagCount.objects.filter(plan=plan)
-    if unit_id is not None:
-        rows = rows.filter(lead_unit_id=unit_id)
-    if not scope.everything and scope.view_units:
-        rows = rows.filter(lead_unit__in=scope.view_units)
-    if scope.everything or not scope.view_regions:
-        here = Q(region=region)
-        if region.pk == plan.region_id:
-            here |= Q(region__isnull=True)
-        found = rows.filter(here).values_list("kind").annotate(n=Sum("total"))
-    else:
-        found = (
+
+    def build() -> QuerySet[Any, Any]:
+        rows = FlagCount.objects.filter(plan=plan)
+        if unit_id is not None:
+            rows = rows.filter(lead_unit_id=unit_id)
+        if not scope.everything and scope.view_units:
+            rows = rows.filter(lead_unit__in=scope.view_units)
+        if scope.everything or not scope.view_regions:
+            here = Q(region=region)
+            if region.pk == plan.region_id:
+                here |= Q(region__isnull=True)
+            return rows.filter(here).values_list("kind").annotate(n=Sum("total")).order_by()
+        return (
             rows.filter(in_region(region, plan), region__in=scope.view_regions)
             .values_list("kind")
             .annotate(n=Sum("own"))
+            .order_by()
         )
-    counts = dict(found.order_by())
+
+    key = ("open_flag_totals", plan.pk, plan.region_id, region.pk, unit_id, scope)
+    counts = dict(statement_rows(FlagCount, key, build))
     if not counts and not FlagCount.objects.filter(plan=plan).exists():
         return None
     return {**zeros, **{kind: n or 0 for kind, n in counts.items()}}
@@ -100,22 +112,43 @@ def flag_list(user: AnyUser, plan: Plan, region: Region, params: Mapping[str, An
     The totals are the stored counts (open_flag_totals), so they cost a few rows at any scale; a plan whose flags
     were never counted is counted here instead."""
     params = params or {}
-    base = open_flags(user, plan, region)
     data = {"kind": params.get("kind") or FlagKind.LAG, "unit": params.get("unit") or ""}
     if data == {"kind": FlagKind.LAG, "unit": ""}:
-        # The default (what clients poll): the FilterSet's own answer, without building its form on every call.
-        kind, unit, chosen = FlagKind.LAG, None, base.filter(kind=FlagKind.LAG)
+        # The default (what clients poll): the FilterSet's own answer, without building its form (or, when the
+        # first page is read by its kept statement, the queryset) on every call.
+        kind, unit = FlagKind.LAG, None
+
+        def chosen() -> QuerySet[Flag]:
+            return open_flags(user, plan, region).filter(kind=FlagKind.LAG)
+
     else:
-        filtered = FlagFilterSet(data, queryset=base)
+        filtered = FlagFilterSet(data, queryset=open_flags(user, plan, region))
         if not filtered.is_valid():
             raise ValidationError({name: [str(m) for m in errors] for name, errors in filtered.errors.items()})
-        kind, unit, chosen = filtered.form.cleaned_data["kind"], filtered.form.cleaned_data.get("unit"), filtered.qs
-    totals = open_flag_totals(user, plan, region, unit_id=unit.pk if unit is not None else None)
+        kind, unit, filtered_qs = (
+            filtered.form.cleaned_data["kind"],
+            filtered.form.cleaned_data.get("unit"),
+            filtered.qs,
+        )
+
+        def chosen() -> QuerySet[Flag]:
+            return filtered_qs
+
+    unit_id = unit.pk if unit is not None else None
+    totals = open_flag_totals(user, plan, region, unit_id=unit_id)
     if totals is None:
+        base = open_flags(user, plan, region)
         either_kind = base if unit is None else base.filter(lead_unit=unit)
         counted = dict(either_kind.order_by().values_list("kind").annotate(n=Count("pk")))
         totals = {each: counted.get(each, 0) for each in FlagKind.values}
-    return FlagList(kind=kind, unit=unit, flags=_KnownCount.of(flags_in_order(chosen), totals[kind]), totals=totals)
+    known = totals[kind]
+    return FlagList(
+        kind=kind,
+        unit=unit,
+        totals=totals,
+        key=("open_flags", plan.pk, plan.region_id, region.pk, kind, unit_id, user_scope(user)),
+        build=lambda: _KnownCount.of(flags_in_order(chosen()), known),
+    )
 
 
 class _KnownCount(QuerySet[Flag]):
@@ -155,23 +188,29 @@ def indicator_status_counts(user: AnyUser, plan: Plan, year: int, region: Region
     the stored counts (StatusCount, kept by the recompute): indicators with no status row are 未填报. Where the
     recompute has stored no counts (statuses never computed there), the statuses themselves are counted."""
     scope = user_scope(user)
-    visible = indicators_visible_to(user).filter(plan=plan)
     if not (scope.everything or scope.view_units or scope.view_regions):
         return count_display([])
-    stored = StatusCount.objects.filter(plan=plan, region=region, as_of_year=year)
-    if not scope.everything and scope.view_units:
-        stored = stored.filter(lead_unit__in=scope.view_units)  # as indicators_visible_to
-    # How many indicators the person sees, in the same statement (one row per status each carries it).
-    seen = Subquery(visible.order_by().values("plan").annotate(n=Count("pk")).values("n"))
+
+    def build() -> QuerySet[Any, Any]:
+        stored = StatusCount.objects.filter(plan=plan, region=region, as_of_year=year)
+        if not scope.everything and scope.view_units:
+            stored = stored.filter(lead_unit__in=scope.view_units)  # as indicators_visible_to
+        # How many indicators the person sees, in the same statement (one row per status each carries it).
+        visible = indicators_visible_to(user).filter(plan=plan)
+        seen = Subquery(visible.order_by().values("plan").annotate(n=Count("pk")).values("n"))
+        return stored.values_list("status").annotate(n=Sum("count"), seen=seen).order_by()
+
     counts = dict.fromkeys(DISPLAY_LABELS, 0)
     indicators = 0
-    for status, n, each_row_seen in stored.values_list("status").annotate(n=Sum("count"), seen=seen).order_by():
+    key = ("indicator_status_counts", plan.pk, region.pk, year, scope)
+    for status, n, each_row_seen in statement_rows(StatusCount, key, build):
         counts[status] += n or 0
         indicators = each_row_seen or 0
     unassessed = indicators - sum(counts.values()) if any(counts.values()) else -1
     if unassessed < 0:
         # No counts stored here (never computed), or more than there are indicators (counted before one was
         # deleted, until its recompute): the statuses themselves are counted.
+        visible = indicators_visible_to(user).filter(plan=plan)
         return _count_assessed(list(indicators_with_assessment(visible, year=year, region_id=region.pk)))
     counts[NO_DATA] += unassessed
     return [(key, label, counts[key]) for key, label in DISPLAY_STATUSES]
@@ -192,12 +231,21 @@ def status_summary(
         indicator_counts = indicator_status_counts(user, plan, year, region)
     else:
         indicator_counts = _count_assessed(assessed)
-    task_rows = TaskStatus.objects.filter(
-        task__in=tasks_visible_to(user).filter(plan=plan), as_of_year=year, target__isnull=True
-    ).values_list("status", "latest_year", "task__plan__period_end_year")
+    task_rows = statement_rows(
+        TaskStatus,
+        ("task_status_rows", plan.pk, year, user_scope(user)),
+        lambda: (
+            TaskStatus.objects.filter(
+                task__in=tasks_visible_to(user).filter(plan=plan), as_of_year=year, target__isnull=True
+            )
+            .order_by()
+            .values_list("status", "latest_year")
+        ),
+    )
+    end = plan.period_end_year
     return StatusSummary(
         indicator_counts=indicator_counts,
-        task_counts=count_display(task_rows),
+        task_counts=count_display((status, latest, end) for status, latest in task_rows),
         flags=flag_list(user, plan, region, flag_filters),
     )
 

@@ -326,7 +326,8 @@ def default_plan(plans: QuerySet[Plan] | None = None) -> Plan | None:
 
 def chosen_plan(raw: Any, plans: QuerySet[Plan] | None = None) -> Plan:
     """The plan a request names (`?plan=<id>`), else the default plan; an unknown id is a 404."""
-    candidates = plans if plans is not None else Plan.objects.exclude(region__isnull=True)
+    # With its region: the dashboards and the API show the plan's own region unless asked for another.
+    candidates = (plans if plans is not None else Plan.objects.exclude(region__isnull=True)).select_related("region")
     if raw in (None, ""):
         plan = default_plan(candidates)
     else:
@@ -339,11 +340,22 @@ def chosen_plan(raw: Any, plans: QuerySet[Plan] | None = None) -> Plan:
     return plan
 
 
+def _sees_every_region(scope: Scope) -> bool:
+    # A unit's people see their unit's rows in every region, unless regions narrow their view.
+    return scope.everything or bool(scope.view_units and not scope.view_regions)
+
+
 def regions_visible_to(user: AnyUser) -> QuerySet[Region]:
     scope = user_scope(user)
-    if scope.everything or (scope.view_units and not scope.view_regions):
+    if _sees_every_region(scope):
         return Region.objects.all()
     return Region.objects.filter(pk__in=scope.view_regions)
+
+
+def region_in_view(user: AnyUser, region_id: int) -> bool:
+    """Whether regions_visible_to(user) holds this region, answered from the scope without a query."""
+    scope = user_scope(user)
+    return _sees_every_region(scope) or region_id in scope.view_regions
 
 
 def plan_regions_visible_to(user: AnyUser, plan: Plan) -> QuerySet[Region]:

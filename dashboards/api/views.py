@@ -67,7 +67,7 @@ class StatusView(APIView):
             "indicators": counts(summary.indicator_counts),
             "tasks": counts(summary.task_counts),
             "flag_kind": summary.flags.kind,
-            "flagged": flag_page(summary.flags.flags, FLAGGED_SHOWN),
+            "flagged": flag_page(summary.flags.build, FLAGGED_SHOWN, key=summary.flags.key),
             "flagged_total": summary.flags.total,
             "flag_totals": summary.flags.totals,
         }

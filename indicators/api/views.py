@@ -36,7 +36,7 @@ from planning.api.entries import ReviewedEntryViewSet, entry_schema
 from planning.api.views import YEAR_PARAMETER, api_user, list_year
 from planning.assessment import expected_value
 from planning.models import Plan
-from planning.selectors import chosen_region, chosen_year, default_plan, default_region, regions_visible_to
+from planning.selectors import chosen_region, chosen_year, default_plan, default_region, region_in_view
 from planning.workflow import UNSET
 from regions.models import Region
 
@@ -79,20 +79,17 @@ class ShortListPagination(Pagination):
     django_paginator_class = ShortFirstPage
 
 
-def own_region_in_view(user: Any, plan: Plan) -> Region | None:
-    """The plan's own region when the person may see it (as default_region would choose it first), read by its id:
-    default_region looks through every region of the plan, thousands at national scale, on every call."""
-    if plan.region_id is None:
-        return None
-    return next(iter(regions_visible_to(user).filter(pk=plan.region_id).order_by()[:1]), None)
+def sees_own_region(user: Any, plan: Plan) -> bool:
+    """Whether the person may see the plan's own region (as default_region would choose it first), answered from
+    their scope: default_region looks through every region of the plan, thousands at national scale."""
+    return plan.region_id is not None and region_in_view(user, plan.region_id)
 
 
 def region_asked(user: Any, plan: Plan, raw: Any) -> Region:
     """chosen_region, with its commonest answer (nothing asked for, the plan's own region in view) found first."""
-    if raw in (None, ""):
-        own = own_region_in_view(user, plan)
-        if own is not None:
-            return own
+    if raw in (None, "") and sees_own_region(user, plan):
+        assert plan.region is not None  # sees_own_region: the plan has a region
+        return plan.region  # read with the plan where chosen_plan read it
     return chosen_region(user, plan, raw)
 
 
@@ -150,7 +147,7 @@ def list_region(request: Request) -> int | None:
         return None
     raw = request.query_params.get("region")
     if raw in (None, ""):
-        if own_region_in_view(user, plan) is not None:
+        if sees_own_region(user, plan):
             return None
         region = default_region(user, plan)
         return None if region is None or region.pk == plan.region_id else region.pk

@@ -72,7 +72,7 @@ def test_the_flags_sent_are_what_the_flag_serializer_says(plan) -> None:  # type
     # The status summary's page of them, read as values: the same, in display order.
     for limit in (7, 50, len(flags)):
         page = in_display_order(flags[:limit])
-        assert render(flag_page(flags_in_order(Flag.objects.filter(plan=plan)), limit)) == render(
+        assert render(flag_page(lambda: flags_in_order(Flag.objects.filter(plan=plan)), limit)) == render(
             FlagSerializer(page, many=True).data
         )
 
