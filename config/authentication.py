@@ -18,6 +18,8 @@ from knox.settings import CONSTANTS
 from knox.signals import token_expired
 from rest_framework.exceptions import AuthenticationFailed
 
+from config.statements import statement_objects
+
 
 class TokenAuthentication(KnoxTokenAuthentication):
     """knox's token check, reading only the presented token, and saying so when it has expired.
@@ -34,7 +36,12 @@ class TokenAuthentication(KnoxTokenAuthentication):
         except UnicodeDecodeError:
             raise invalid from None
         digest = hash_token(key)
-        candidates = AuthToken.objects.filter(token_key=key[: CONSTANTS.TOKEN_KEY_LENGTH]).select_related("user")
+        prefix = key[: CONSTANTS.TOKEN_KEY_LENGTH]
+        candidates = statement_objects(
+            AuthToken,
+            ("auth_token", prefix),  # every request of a client: its statement is kept (config/statements.py)
+            lambda: AuthToken.objects.filter(token_key=prefix).select_related("user"),
+        )
         for auth_token in candidates:
             if not compare_digest(digest, auth_token.digest):
                 continue

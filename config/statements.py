@@ -1,10 +1,11 @@
-"""Compiled statements, reused: the SQL the ORM builds for a values() queryset, kept under a key that determines it.
+"""Compiled statements, reused: the SQL the ORM builds for a queryset, kept under a key that determines it.
 
 Building and compiling a queryset costs more than running it for the few-row reads that clients poll (the status
 summary, the indicator list): about a millisecond of Python each, against a tenth of that to send a known
-statement and read its rows. `statement_rows` keeps, per database connection (so per thread and per database),
-the SQL, parameters and column converters of the first queryset built for a key, and afterwards only runs that
-statement. Nothing but the statement is kept: every call reads the rows as they are now.
+statement and read its rows. `statement_rows` (values() and values_list() querysets) and `statement_objects`
+(model instances, with their select_related relations) keep, per database connection (so per thread and per
+database), the SQL, parameters and column converters of the first queryset built for a key, and afterwards only
+run that statement. Nothing but the statement is kept: every call reads the rows as they are now.
 
 The key must determine the queryset: every input the builder reads (ids, years, the person's scope and roles),
 never the person's id standing in for their scope. Tests run with STATEMENT_CHECK on, which builds the queryset
@@ -16,14 +17,17 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+import django.db.models.query as django_query
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
-from django.db.models.query import FlatValuesListIterable, ValuesIterable, ValuesListIterable
+from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesIterable, ValuesListIterable
+
+M = TypeVar("M", bound=Model)
 
 # A statement around the queryset's, given its SQL: the outer SQL (reading the queryset's columns as `page.<name>`,
 # first and in order) and the names of the columns it adds. For what the ORM cannot say, such as joining a few
@@ -34,40 +38,74 @@ STATEMENTS_KEPT = 500  # per connection; the least recently used is dropped beyo
 
 
 @dataclass(frozen=True)
+class _Instances:
+    """How ModelIterable makes instances of a row: the model's columns, its select_related relations, annotations."""
+
+    model: type[Model]
+    start: int
+    end: int
+    attnames: list[str]
+    related: list[Any]  # django's RelatedPopulator for each select_related relation
+    annotations: dict[str, int]
+
+
+@dataclass(frozen=True)
 class _Statement:
     sql: str | None  # None: the queryset can match nothing (e.g. an empty `__in`), so no statement is sent
     params: tuple[Any, ...]
     converters: tuple[tuple[int, tuple[Any, list[Any]]], ...]  # Django's (position, (converters, expression))
-    names: tuple[str, ...] | None  # values(): the dict keys; None for values_list()
-    flat: bool
+    shape: str  # "dicts" (values()), "tuples" (values_list()), "flat" (values_list(flat=True)) or "instances"
+    names: tuple[str, ...] = ()  # values(): the dict keys
+    instances: _Instances | None = None
 
 
 class StatementMismatch(AssertionError):
     """A key did not determine its queryset (STATEMENT_CHECK): the key is missing one of the builder's inputs."""
 
 
+_SHAPES = {
+    ValuesIterable: "dicts",
+    ValuesListIterable: "tuples",
+    FlatValuesListIterable: "flat",
+    ModelIterable: "instances",
+}
+
+
 def _compile(queryset: QuerySet[Any], alias: str, around: Around | None) -> _Statement:
-    iterable = queryset._iterable_class
-    if iterable not in (ValuesIterable, ValuesListIterable, FlatValuesListIterable):
-        raise TypeError("statement_rows takes values() or values_list() querysets")
+    shape = _SHAPES.get(queryset._iterable_class)
+    if shape is None or (shape == "instances" and queryset._known_related_objects):  # type: ignore[attr-defined]
+        raise TypeError("kept statements take values(), values_list() or plain model querysets")
     query = queryset.query
     compiler = query.get_compiler(using=alias)
-    names = None
-    if iterable is ValuesIterable:
-        selected = list(query.selected) if query.selected else None
-        names = tuple(selected or [*query.extra_select, *query.values_select, *query.annotation_select])
+    names: tuple[str, ...] = ()
+    if shape == "dicts":
+        names = tuple(query.selected or [*query.extra_select, *query.values_select, *query.annotation_select])
     try:
         sql, params = compiler.as_sql()
     except EmptyResultSet:
-        return _Statement(None, (), (), names, iterable is FlatValuesListIterable)
-    fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+        return _Statement(None, (), (), shape, names)
+    select = compiler.select
+    fields = [s[0] for s in select[0 : compiler.col_count]]
     converters = tuple(compiler.get_converters(fields).items())
+    instances = None
+    if shape == "instances":
+        klass_info = compiler.klass_info
+        assert klass_info is not None  # a model query always has one
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        instances = _Instances(
+            model=klass_info["model"],
+            start=start,
+            end=end,
+            attnames=[f[0].target.attname for f in select[start:end]],
+            related=django_query.get_related_populators(klass_info, select, alias),  # type: ignore[attr-defined]
+            annotations=dict(compiler.annotation_col_map or {}),
+        )
     if around is not None:
-        if names is None:
+        if shape != "dicts":
             raise TypeError("around takes values() querysets")
         sql, more = around(sql, connections[alias])
         names = (*names, *more)
-    return _Statement(sql, tuple(params), converters, names, iterable is FlatValuesListIterable)
+    return _Statement(sql, tuple(params), converters, shape, names, instances)
 
 
 def _kept(connection: BaseDatabaseWrapper) -> OrderedDict[Hashable, _Statement]:
@@ -78,47 +116,83 @@ def _kept(connection: BaseDatabaseWrapper) -> OrderedDict[Hashable, _Statement]:
     return kept
 
 
-def statement_rows(
-    model: type[Model], key: Hashable | None, build: Callable[[], QuerySet[Any]], *, around: Around | None = None
-) -> list[Any]:
-    """The rows of `build()` (a values() or values_list() queryset of `model`), as the queryset gives them (with
-    `around`: the rows of that statement), running the statement compiled the first time `key` was asked for on this
-    connection. A None key compiles the queryset on every call."""
-    alias = router.db_for_read(model) or "default"
-    connection = connections[alias]
-    kept = _kept(connection)
-    statement = kept.get(key) if key is not None else None
+def _statement(
+    alias: str, key: Hashable | None, build: Callable[[], QuerySet[Any]], around: Around | None
+) -> _Statement:
+    if key is None:
+        return _compile(build(), alias, around)
+    kept = _kept(connections[alias])
+    statement = kept.get(key)
     if statement is None:
-        statement = _compile(build(), alias, around)
-        if key is not None:
-            kept[key] = statement
-            if len(kept) > STATEMENTS_KEPT:
-                kept.popitem(last=False)
-    else:
-        kept.move_to_end(key)
-        if getattr(settings, "STATEMENT_CHECK", False):
-            built = _compile(build(), alias, around)
-            if (built.sql, built.params) != (statement.sql, statement.params):
-                raise StatementMismatch(f"{key!r} 对应的语句与所存的不同：键缺少构建查询所用的输入。")
+        statement = kept[key] = _compile(build(), alias, around)
+        if len(kept) > STATEMENTS_KEPT:
+            kept.popitem(last=False)
+        return statement
+    kept.move_to_end(key)
+    if getattr(settings, "STATEMENT_CHECK", False):
+        built = _compile(build(), alias, around)
+        if (built.sql, built.params) != (statement.sql, statement.params):
+            raise StatementMismatch(f"{key!r} 对应的语句与所存的不同：键缺少构建查询所用的输入。")
+    return statement
+
+
+def _run(alias: str, statement: _Statement) -> list[Any]:
+    """The statement's rows, each converted as the queryset would (e.g. SQLite's text datetimes)."""
     if statement.sql is None:
         return []
+    connection = connections[alias]
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, statement.params)
         rows: list[Any] = cursor.fetchall()
-    if statement.converters:
-        converted = []
-        for row in rows:
-            values = list(row)
-            for position, (functions, expression) in statement.converters:
-                value = values[position]
-                for function in functions:
-                    value = function(value, expression, connection)
-                values[position] = value
-            converted.append(values)
-        rows = converted
-    if statement.flat:
+    if not statement.converters:
+        return rows
+    converted = []
+    for row in rows:
+        values = list(row)
+        for position, (functions, expression) in statement.converters:
+            value = values[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            values[position] = value
+        converted.append(values)
+    return converted
+
+
+def statement_rows(
+    model: type[Model], key: Hashable | None, build: Callable[[], QuerySet[Any]], *, around: Around | None = None
+) -> list[Any]:
+    """The rows of `build()` (a values() or values_list() queryset of `model`) as the queryset gives them (with
+    `around`: the rows of that statement), running the statement compiled the first time `key` was asked for on
+    this connection. A None key compiles the queryset on every call."""
+    alias = router.db_for_read(model) or "default"
+    statement = _statement(alias, key, build, around)
+    if statement.shape == "instances":
+        raise TypeError("statement_rows takes values() querysets; statement_objects takes model querysets")
+    rows = _run(alias, statement)
+    if statement.shape == "flat":
         return [row[0] for row in rows]
-    if statement.names is not None:
+    if statement.shape == "dicts":
         names = statement.names
         return [dict(zip(names, row, strict=True)) for row in rows]
     return [tuple(row) for row in rows]
+
+
+def statement_objects(model: type[M], key: Hashable, build: Callable[[], QuerySet[M]]) -> list[M]:
+    """The instances `build()` (a queryset of `model`, select_related relations included) gives, as statement_rows
+    reads rows: with the statement compiled the first time `key` was asked for on this connection."""
+    alias = router.db_for_read(model) or "default"
+    statement = _statement(alias, key, build, None)
+    shape = statement.instances
+    if statement.shape != "instances":
+        raise TypeError("statement_objects takes model querysets; statement_rows takes values() querysets")
+    found: list[M] = []
+    if shape is None:  # nothing can match
+        return found
+    for row in _run(alias, statement):
+        instance = shape.model.from_db(alias, shape.attnames, row[shape.start : shape.end])
+        for populator in shape.related:
+            populator.populate(row, instance)
+        for name, position in shape.annotations.items():
+            setattr(instance, name, row[position])
+        found.append(instance)  # type: ignore[arg-type]  # an instance of build()'s model, which is `model`
+    return found
