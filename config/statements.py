@@ -125,7 +125,7 @@ def _statement(
     statement = kept.get(key)
     if statement is None:
         statement = kept[key] = _compile(build(), alias, around)
-        if len(kept) > STATEMENTS_KEPT:
+        while len(kept) > STATEMENTS_KEPT:
             kept.popitem(last=False)
         return statement
     kept.move_to_end(key)

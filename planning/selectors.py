@@ -325,6 +325,13 @@ def default_plan(plans: QuerySet[Plan] | None = None) -> Plan | None:
     return min(candidates, key=lambda p: (p.period_start_year, -size(p), p.pk), default=None)
 
 
+def plan_with_id(pk: int) -> Plan | None:
+    """The plan (with its region) of this id, read by a kept statement (config/statements.py): the dashboards and
+    the API ask for it on every call."""
+    found = statement_objects(Plan, ("plan_with_id", pk), lambda: Plan.objects.select_related("region").filter(pk=pk))
+    return found[0] if found else None
+
+
 def chosen_plan(raw: Any, plans: QuerySet[Plan] | None = None) -> Plan:
     """The plan a request names (`?plan=<id>`), else the default plan; an unknown id is a 404."""
     # With its region: the dashboards and the API show the plan's own region unless asked for another.
@@ -335,9 +342,9 @@ def chosen_plan(raw: Any, plans: QuerySet[Plan] | None = None) -> Plan:
         plan_id = parse_id(raw)
         if plan_id is None:
             raise ValidationError({"plan": [_("规划应为整数 id。")]})
-        if plans is None:  # what every call of the dashboards and the API asks: its statement is kept
-            found = statement_objects(Plan, ("chosen_plan", plan_id), lambda: candidates.filter(pk=plan_id)[:1])
-            plan = found[0] if found else None
+        if plans is None:  # what every call of the dashboards and the API asks
+            plan = plan_with_id(plan_id)
+            plan = plan if plan is not None and plan.region_id is not None else None
         else:
             plan = candidates.filter(pk=plan_id).first()
     if plan is None:

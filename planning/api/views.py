@@ -26,7 +26,7 @@ from planning.models import (
     Unit,
 )
 from planning.progress import TASK_PROGRESS, TaskProgressInput
-from planning.selectors import chosen_year, tasks_visible_to, tasks_with_assessment
+from planning.selectors import chosen_year, plan_with_id, tasks_visible_to, tasks_with_assessment
 from planning.workflow import UNSET
 
 from .serializers import (
@@ -55,7 +55,7 @@ def list_year(request: Request) -> int | None:
     raw = request.query_params.get("year")
     if raw in (None, ""):
         return None
-    plan = Plan.objects.filter(pk=parse_id(request.query_params.get("plan")) or 0).first()
+    plan = plan_with_id(parse_id(request.query_params.get("plan")) or 0)
     if plan is not None:
         return chosen_year(raw, years=plan.years, default=plan.period_end_year, plan=plan)
     span = Plan.objects.aggregate(first=Min("period_start_year"), last=Max("period_end_year"))

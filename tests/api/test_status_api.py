@@ -123,6 +123,27 @@ def test_the_list_of_indicators_reads_its_region_by_id(plan, leo, bob) -> None: 
         assert len(regions_looked_through) == (0 if person == leo else 1)
 
 
+def test_the_polled_first_page_of_indicators_is_the_ordinary_page(plan, rate, headcount, leo, bob) -> None:  # type: ignore[no-untyped-def]
+    IndicatorStatus.objects.create(
+        indicator=rate, region=plan.region, as_of_year=plan.period_end_year, status="lagging", changed_at=timezone.now()
+    )
+    for person in (leo, bob):
+        client = api(person)
+        for query in ({"plan": plan.pk}, {"plan": plan.pk, "status": "lagging"}, {"ordering": "-number"}):
+            kept = [client.get("/api/v1/indicators/", query).json() for _ in range(2)]  # compiled, then kept
+            # "01" is page 1 to the paginator, but not the polled first page: the ordinary way.
+            ordinary = client.get("/api/v1/indicators/", {**query, "page": "01"}).json()
+            assert kept[0] == kept[1] == ordinary
+            assert ordinary["results"] or person == bob  # bob's county has no status stored here
+        # Each parameter is still checked on every call, in Chinese.
+        for _ in range(2):
+            refused = client.get("/api/v1/indicators/", {"plan": plan.pk, "status": "perhaps"})
+            assert refused.status_code == 400 and "status" in refused.json()
+    # A full first page goes the ordinary way too, which counts the rest and links the next page.
+    body = api(leo).get("/api/v1/indicators/", {"plan": plan.pk, "page_size": 1}).json()
+    assert body["count"] == plan.indicators.count() > 1 and body["next"] and len(body["results"]) == 1
+
+
 # --- the indicator detail's regions, a page at a time ---------------------------------------------------------
 
 
