@@ -15,7 +15,7 @@ on every call anyway and fails when its SQL or parameters differ from those kept
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -54,9 +54,11 @@ class _Statement:
     sql: str | None  # None: the queryset can match nothing (e.g. an empty `__in`), so no statement is sent
     params: tuple[Any, ...]
     converters: tuple[tuple[int, tuple[Any, list[Any]]], ...]  # Django's (position, (converters, expression))
-    shape: str  # "dicts" (values()), "tuples" (values_list()), "flat" (values_list(flat=True)) or "instances"
+    shape: str  # "dicts" (values()), "tuples" (values_list()), "flat" (values_list(flat=True)), "instances", "parts"
     names: tuple[str, ...] = ()  # values(): the dict keys
     instances: _Instances | None = None
+    width: int = 0  # columns of the queryset's own
+    parts: tuple[_Statement, ...] = ()  # statement_parts: each part as compiled alone (its width and converters)
 
 
 class StatementMismatch(AssertionError):
@@ -105,7 +107,25 @@ def _compile(queryset: QuerySet[Any], alias: str, around: Around | None) -> _Sta
             raise TypeError("around takes values() querysets")
         sql, more = around(sql, connections[alias])
         names = (*names, *more)
-    return _Statement(sql, tuple(params), converters, shape, names, instances)
+    return _Statement(sql, tuple(params), converters, shape, names, instances, width=compiler.col_count)
+
+
+def _compile_parts(builds: Sequence[Callable[[], QuerySet[Any]]], alias: str) -> _Statement:
+    """One statement for several values_list() querysets: each part's rows tagged with its index and padded with
+    NULLs to the widest part (the parts' columns must agree in type where they overlap)."""
+    parts = tuple(_compile(build(), alias, None) for build in builds)
+    if any(part.shape != "tuples" for part in parts):
+        raise TypeError("statement_parts takes values_list() querysets")
+    widest = max(part.width for part in parts)
+    selects: list[str] = []
+    params: list[Any] = []
+    for index, part in enumerate(parts):
+        if part.sql is not None:
+            padding = ", NULL" * (widest - part.width)
+            selects.append(f"SELECT {index} AS part, part_{index}.*{padding} FROM ({part.sql}) part_{index}")
+            params += part.params
+    sql = " UNION ALL ".join(selects) if selects else None
+    return _Statement(sql, tuple(params), (), "parts", parts=parts)
 
 
 def _kept(connection: BaseDatabaseWrapper) -> OrderedDict[Hashable, _Statement]:
@@ -116,36 +136,37 @@ def _kept(connection: BaseDatabaseWrapper) -> OrderedDict[Hashable, _Statement]:
     return kept
 
 
-def _statement(
-    alias: str, key: Hashable | None, build: Callable[[], QuerySet[Any]], around: Around | None
-) -> _Statement:
+def _statement(alias: str, key: Hashable | None, compile: Callable[[], _Statement]) -> _Statement:
     if key is None:
-        return _compile(build(), alias, around)
+        return compile()
     kept = _kept(connections[alias])
     statement = kept.get(key)
     if statement is None:
-        statement = kept[key] = _compile(build(), alias, around)
+        statement = kept[key] = compile()
         while len(kept) > STATEMENTS_KEPT:
             kept.popitem(last=False)
         return statement
     kept.move_to_end(key)
     if getattr(settings, "STATEMENT_CHECK", False):
-        built = _compile(build(), alias, around)
+        built = compile()
         if (built.sql, built.params) != (statement.sql, statement.params):
             raise StatementMismatch(f"{key!r} 对应的语句与所存的不同：键缺少构建查询所用的输入。")
     return statement
 
 
-def _run(alias: str, statement: _Statement) -> list[Any]:
-    """The statement's rows, each converted as the queryset would (e.g. SQLite's text datetimes)."""
+def _fetch(alias: str, statement: _Statement) -> list[Any]:
     if statement.sql is None:
         return []
-    connection = connections[alias]
-    with connection.cursor() as cursor:
+    with connections[alias].cursor() as cursor:
         cursor.execute(statement.sql, statement.params)
-        rows: list[Any] = cursor.fetchall()
+        return cursor.fetchall()
+
+
+def _converted(alias: str, statement: _Statement, rows: list[Any]) -> list[Any]:
+    """The rows, each value converted as the queryset would (e.g. SQLite's text datetimes)."""
     if not statement.converters:
         return rows
+    connection = connections[alias]
     converted = []
     for row in rows:
         values = list(row)
@@ -158,6 +179,10 @@ def _run(alias: str, statement: _Statement) -> list[Any]:
     return converted
 
 
+def _run(alias: str, statement: _Statement) -> list[Any]:
+    return _converted(alias, statement, _fetch(alias, statement))
+
+
 def statement_rows(
     model: type[Model], key: Hashable | None, build: Callable[[], QuerySet[Any]], *, around: Around | None = None
 ) -> list[Any]:
@@ -165,8 +190,8 @@ def statement_rows(
     `around`: the rows of that statement), running the statement compiled the first time `key` was asked for on
     this connection. A None key compiles the queryset on every call."""
     alias = router.db_for_read(model) or "default"
-    statement = _statement(alias, key, build, around)
-    if statement.shape == "instances":
+    statement = _statement(alias, key, lambda: _compile(build(), alias, around))
+    if statement.shape in ("instances", "parts"):
         raise TypeError("statement_rows takes values() querysets; statement_objects takes model querysets")
     rows = _run(alias, statement)
     if statement.shape == "flat":
@@ -181,7 +206,7 @@ def statement_objects(model: type[M], key: Hashable, build: Callable[[], QuerySe
     """The instances `build()` (a queryset of `model`, select_related relations included) gives, as statement_rows
     reads rows: with the statement compiled the first time `key` was asked for on this connection."""
     alias = router.db_for_read(model) or "default"
-    statement = _statement(alias, key, build, None)
+    statement = _statement(alias, key, lambda: _compile(build(), alias, None))
     shape = statement.instances
     if statement.shape != "instances":
         raise TypeError("statement_objects takes model querysets; statement_rows takes values() querysets")
@@ -196,3 +221,20 @@ def statement_objects(model: type[M], key: Hashable, build: Callable[[], QuerySe
             setattr(instance, name, row[position])
         found.append(instance)  # type: ignore[arg-type]  # an instance of build()'s model, which is `model`
     return found
+
+
+def statement_parts(
+    model: type[Model], key: Hashable, builds: Sequence[Callable[[], QuerySet[Any]]]
+) -> list[list[tuple[Any, ...]]]:
+    """The rows of several values_list() querysets (`builds`, of `model`'s database) as statement_rows gives each,
+    read by one statement kept under `key`: for a few rows each, a round trip per queryset costs more than the
+    reading. Where the parts' columns overlap they must agree in type (the statement is their UNION ALL)."""
+    alias = router.db_for_read(model) or "default"
+    statement = _statement(alias, key, lambda: _compile_parts(builds, alias))
+    found: list[list[Any]] = [[] for _ in statement.parts]
+    for row in _fetch(alias, statement):
+        found[row[0]].append(row[1:])
+    return [
+        [tuple(row[: part.width]) for row in _converted(alias, part, rows)]
+        for part, rows in zip(statement.parts, found, strict=True)
+    ]

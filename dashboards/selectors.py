@@ -8,11 +8,11 @@ from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Model, Prefetch, Q, QuerySet, Subquery, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from config.statements import statement_rows
+from config.statements import statement_parts, statement_rows
 from indicators.filtersets import FlagFilterSet
 from indicators.models import Flag, FlagCount, FlagKind, FlagState, Indicator, StatusCount
 from indicators.selectors import (
@@ -66,6 +66,17 @@ class FlagList:
         return self.totals[self.kind]
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A few rows read by a kept statement (config.statements): the key of everything `build` reads, the builder."""
+
+    key: tuple[Any, ...]
+    build: Callable[[], QuerySet[Any, Any]]
+
+    def rows(self, model: type[Model]) -> list[Any]:
+        return statement_rows(model, self.key, self.build)
+
+
 def open_flag_totals(user: AnyUser, plan: Plan, region: Region, *, unit_id: int | None = None) -> dict[str, int] | None:
     """How many flags of each kind open_flags(user, plan, region) holds (with `unit_id`: of that lead unit), from
     the stored counts (indicators.summaries) in one query; None when the plan's flags were never counted.
@@ -74,10 +85,15 @@ def open_flag_totals(user: AnyUser, plan: Plan, region: Region, *, unit_id: int 
     or every region of some units, is the `total` at the region (with the task flags of no region at the plan's
     own); an explicit set of regions (not closed under the regions below them) is the `own` of those of its regions
     that lie under the chosen one, of the person's units if they also have some."""
+    read = _flag_totals_read(user, plan, region, unit_id)
+    return _flag_totals(plan, read.rows(FlagCount) if read is not None else None)
+
+
+def _flag_totals_read(user: AnyUser, plan: Plan, region: Region, unit_id: int | None) -> _Read | None:
+    """open_flag_totals' statement; None when the person sees no flags at all."""
     scope = user_scope(user)
-    zeros = dict.fromkeys(FlagKind.values, 0)
     if not scope.everything and not (scope.view_units or scope.view_regions):
-        return zeros
+        return None
 
     def build() -> QuerySet[Any, Any]:
         rows = FlagCount.objects.filter(plan=plan)
@@ -97,11 +113,41 @@ def open_flag_totals(user: AnyUser, plan: Plan, region: Region, *, unit_id: int 
             .order_by()
         )
 
-    key = ("open_flag_totals", plan.pk, plan.region_id, region.pk, unit_id, scope)
-    counts = dict(statement_rows(FlagCount, key, build))
+    return _Read(("open_flag_totals", plan.pk, plan.region_id, region.pk, unit_id, scope), build)
+
+
+def _flag_totals(plan: Plan, rows: list[Any] | None) -> dict[str, int] | None:
+    """open_flag_totals from its statement's rows (None: the person sees no flags)."""
+    zeros = dict.fromkeys(FlagKind.values, 0)
+    if rows is None:
+        return zeros
+    counts = dict(rows)
     if not counts and not FlagCount.objects.filter(plan=plan).exists():
         return None
     return {**zeros, **{kind: n or 0 for kind, n in counts.items()}}
+
+
+@dataclass(frozen=True)
+class _FlagChoice:
+    """Which flags a list shows: the kind and lead unit asked for (checked), and the flags they select."""
+
+    kind: str
+    unit: Unit | None
+    chosen: Callable[[], QuerySet[Flag]]
+
+
+def _flag_choice(user: AnyUser, plan: Plan, region: Region, params: Mapping[str, Any] | None) -> _FlagChoice:
+    params = params or {}
+    data = {"kind": params.get("kind") or FlagKind.LAG, "unit": params.get("unit") or ""}
+    if data == {"kind": FlagKind.LAG, "unit": ""}:
+        # The default (what clients poll): the FilterSet's own answer, without building its form (or, when the
+        # first page is read by its kept statement, the queryset) on every call.
+        return _FlagChoice(FlagKind.LAG, None, lambda: open_flags(user, plan, region).filter(kind=FlagKind.LAG))
+    filtered = FlagFilterSet(data, queryset=open_flags(user, plan, region))
+    if not filtered.is_valid():
+        raise ValidationError({name: [str(m) for m in errors] for name, errors in filtered.errors.items()})
+    chosen = filtered.qs
+    return _FlagChoice(filtered.form.cleaned_data["kind"], filtered.form.cleaned_data.get("unit"), lambda: chosen)
 
 
 def flag_list(user: AnyUser, plan: Plan, region: Region, params: Mapping[str, Any] | None = None) -> FlagList:
@@ -111,42 +157,26 @@ def flag_list(user: AnyUser, plan: Plan, region: Region, params: Mapping[str, An
 
     The totals are the stored counts (open_flag_totals), so they cost a few rows at any scale; a plan whose flags
     were never counted is counted here instead."""
-    params = params or {}
-    data = {"kind": params.get("kind") or FlagKind.LAG, "unit": params.get("unit") or ""}
-    if data == {"kind": FlagKind.LAG, "unit": ""}:
-        # The default (what clients poll): the FilterSet's own answer, without building its form (or, when the
-        # first page is read by its kept statement, the queryset) on every call.
-        kind, unit = FlagKind.LAG, None
+    choice = _flag_choice(user, plan, region, params)
+    unit_id = choice.unit.pk if choice.unit is not None else None
+    return _flag_list(user, plan, region, choice, open_flag_totals(user, plan, region, unit_id=unit_id))
 
-        def chosen() -> QuerySet[Flag]:
-            return open_flags(user, plan, region).filter(kind=FlagKind.LAG)
 
-    else:
-        filtered = FlagFilterSet(data, queryset=open_flags(user, plan, region))
-        if not filtered.is_valid():
-            raise ValidationError({name: [str(m) for m in errors] for name, errors in filtered.errors.items()})
-        kind, unit, filtered_qs = (
-            filtered.form.cleaned_data["kind"],
-            filtered.form.cleaned_data.get("unit"),
-            filtered.qs,
-        )
-
-        def chosen() -> QuerySet[Flag]:
-            return filtered_qs
-
-    unit_id = unit.pk if unit is not None else None
-    totals = open_flag_totals(user, plan, region, unit_id=unit_id)
+def _flag_list(
+    user: AnyUser, plan: Plan, region: Region, choice: _FlagChoice, totals: dict[str, int] | None
+) -> FlagList:
     if totals is None:
         base = open_flags(user, plan, region)
-        either_kind = base if unit is None else base.filter(lead_unit=unit)
+        either_kind = base if choice.unit is None else base.filter(lead_unit=choice.unit)
         counted = dict(either_kind.order_by().values_list("kind").annotate(n=Count("pk")))
         totals = {each: counted.get(each, 0) for each in FlagKind.values}
-    known = totals[kind]
+    known, chosen = totals[choice.kind], choice.chosen
+    unit_id = choice.unit.pk if choice.unit is not None else None
     return FlagList(
-        kind=kind,
-        unit=unit,
+        kind=choice.kind,
+        unit=choice.unit,
         totals=totals,
-        key=("open_flags", plan.pk, plan.region_id, region.pk, kind, unit_id, user_scope(user)),
+        key=("open_flags", plan.pk, plan.region_id, region.pk, choice.kind, unit_id, user_scope(user)),
         build=lambda: _KnownCount.of(flags_in_order(chosen()), known),
     )
 
@@ -187,9 +217,15 @@ def indicator_status_counts(user: AnyUser, plan: Plan, year: int, region: Region
     """The plan's indicators the user may see (indicators_visible_to) by shown status in `region` as of `year`, from
     the stored counts (StatusCount, kept by the recompute): indicators with no status row are 未填报. Where the
     recompute has stored no counts (statuses never computed there), the statuses themselves are counted."""
+    read = _indicator_counts_read(user, plan, year, region)
+    return _indicator_counts(user, plan, year, region, read.rows(StatusCount) if read is not None else None)
+
+
+def _indicator_counts_read(user: AnyUser, plan: Plan, year: int, region: Region) -> _Read | None:
+    """indicator_status_counts' statement; None when the person sees no indicators at all."""
     scope = user_scope(user)
     if not (scope.everything or scope.view_units or scope.view_regions):
-        return count_display([])
+        return None
 
     def build() -> QuerySet[Any, Any]:
         stored = StatusCount.objects.filter(plan=plan, region=region, as_of_year=year)
@@ -200,10 +236,18 @@ def indicator_status_counts(user: AnyUser, plan: Plan, year: int, region: Region
         seen = Subquery(visible.order_by().values("plan").annotate(n=Count("pk")).values("n"))
         return stored.values_list("status").annotate(n=Sum("count"), seen=seen).order_by()
 
+    return _Read(("indicator_status_counts", plan.pk, region.pk, year, scope), build)
+
+
+def _indicator_counts(
+    user: AnyUser, plan: Plan, year: int, region: Region, rows: list[Any] | None
+) -> list[tuple[str, str, int]]:
+    """indicator_status_counts from its statement's rows (None: the person sees no indicators)."""
+    if rows is None:
+        return count_display([])
     counts = dict.fromkeys(DISPLAY_LABELS, 0)
     indicators = 0
-    key = ("indicator_status_counts", plan.pk, region.pk, year, scope)
-    for status, n, each_row_seen in statement_rows(StatusCount, key, build):
+    for status, n, each_row_seen in rows:
         counts[status] += n or 0
         indicators = each_row_seen or 0
     unassessed = indicators - sum(counts.values()) if any(counts.values()) else -1
@@ -216,6 +260,20 @@ def indicator_status_counts(user: AnyUser, plan: Plan, year: int, region: Region
     return [(key, label, counts[key]) for key, label in DISPLAY_STATUSES]
 
 
+def _task_rows_read(user: AnyUser, plan: Plan, year: int) -> _Read:
+    """The (status, latest year) of each task of the plan the person sees, as of `year`."""
+    return _Read(
+        ("task_status_rows", plan.pk, year, user_scope(user)),
+        lambda: (
+            TaskStatus.objects.filter(
+                task__in=tasks_visible_to(user).filter(plan=plan), as_of_year=year, target__isnull=True
+            )
+            .order_by()
+            .values_list("status", "latest_year")
+        ),
+    )
+
+
 def status_summary(
     user: AnyUser,
     plan: Plan,
@@ -226,27 +284,29 @@ def status_summary(
 ) -> StatusSummary:
     """The plan's indicators as assessed for `region` as of `year` (the stored counts, or the `assessed` ones a page
     already read, e.g. filtered by attribute), its tasks as of `year`, and the open flags in `region` and under it
-    (flag_list)."""
-    if assessed is None:
-        indicator_counts = indicator_status_counts(user, plan, year, region)
-    else:
-        indicator_counts = _count_assessed(assessed)
-    task_rows = statement_rows(
-        TaskStatus,
-        ("task_status_rows", plan.pk, year, user_scope(user)),
-        lambda: (
-            TaskStatus.objects.filter(
-                task__in=tasks_visible_to(user).filter(plan=plan), as_of_year=year, target__isnull=True
-            )
-            .order_by()
-            .values_list("status", "latest_year")
-        ),
+    (flag_list). The stored counts, the tasks and the flag totals are read by one kept statement: polled by clients,
+    a round trip each cost more than their few rows."""
+    choice = _flag_choice(user, plan, region, flag_filters)
+    unit_id = choice.unit.pk if choice.unit is not None else None
+    reads = {
+        "indicators": _indicator_counts_read(user, plan, year, region) if assessed is None else None,
+        "tasks": _task_rows_read(user, plan, year),
+        "flags": _flag_totals_read(user, plan, region, unit_id),
+    }
+    asked = {name: read for name, read in reads.items() if read is not None}
+    parts = statement_parts(
+        StatusCount, ("status_summary", *(read.key for read in asked.values())), [r.build for r in asked.values()]
     )
+    rows: dict[str, list[Any] | None] = dict.fromkeys(reads) | dict(zip(asked, parts, strict=True))
     end = plan.period_end_year
     return StatusSummary(
-        indicator_counts=indicator_counts,
-        task_counts=count_display((status, latest, end) for status, latest in task_rows),
-        flags=flag_list(user, plan, region, flag_filters),
+        indicator_counts=(
+            _indicator_counts(user, plan, year, region, rows["indicators"])
+            if assessed is None
+            else _count_assessed(assessed)
+        ),
+        task_counts=count_display((status, latest, end) for status, latest in rows["tasks"] or []),
+        flags=_flag_list(user, plan, region, choice, _flag_totals(plan, rows["flags"])),
     )
 
 

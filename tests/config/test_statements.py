@@ -123,3 +123,18 @@ def test_around_adds_columns_after_the_querysets_own(statuses) -> None:  # type:
     )
     first = status_rows().select_related("region")[0]
     assert rows == [{"region_id": first.region_id, "gap": Decimal("1.2345"), "name": first.region.name}]
+
+
+def test_parts_read_in_one_statement_are_each_querysets_rows(statuses, plan) -> None:  # type: ignore[no-untyped-def]
+    # Where the parts' columns overlap they agree in type (an id, then a text), as the statement's UNION asks.
+    parts = [
+        lambda: status_rows().values_list("region_id", "status", "changed_at", "gap"),  # converted on SQLite
+        lambda: Region.objects.filter(pk__in=[]).values_list("pk"),  # matches nothing: not in the statement
+        lambda: Plan.objects.filter(pk=plan.pk).values_list("pk", "code"),
+    ]
+    key = fresh_key()
+    with CaptureQueriesContext(connection) as captured:
+        first = statements.statement_parts(IndicatorStatus, key, parts)
+    assert len(captured.captured_queries) == 1
+    assert first == [list(build()) for build in parts]
+    assert statements.statement_parts(IndicatorStatus, key, parts) == first  # kept
