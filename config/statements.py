@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import django.db.models.query as django_query
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, FieldError
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
@@ -58,6 +58,7 @@ class _Statement:
     names: tuple[str, ...] = ()  # values(): the dict keys
     instances: _Instances | None = None
     width: int = 0  # columns of the queryset's own
+    kinds: tuple[str, ...] = ()  # what each of them holds (_kind), which statement_parts' parts must agree on
     parts: tuple[_Statement, ...] = ()  # statement_parts: each part as compiled alone (its width and converters)
 
 
@@ -107,7 +108,20 @@ def _compile(queryset: QuerySet[Any], alias: str, around: Around | None) -> _Sta
             raise TypeError("around takes values() querysets")
         sql, more = around(sql, connections[alias])
         names = (*names, *more)
-    return _Statement(sql, tuple(params), converters, shape, names, instances, width=compiler.col_count)
+    kinds = tuple(_kind(field) for field in fields)
+    return _Statement(sql, tuple(params), converters, shape, names, instances, width=compiler.col_count, kinds=kinds)
+
+
+def _kind(expression: Any) -> str:
+    """What a column holds, as far as a UNION cares: integers, text, or the field type itself. SQLite converts every
+    row of a UNION by the first part's declared column types (a date, a boolean), so the parts must agree."""
+    try:
+        kind = str(expression.output_field.get_internal_type())
+    except (AttributeError, FieldError):  # an expression whose type Django cannot tell: agrees with nothing
+        return "unknown"
+    if kind.endswith(("IntegerField", "AutoField")) or kind == "ForeignKey":
+        return "integer"
+    return "text" if kind in ("CharField", "TextField", "SlugField") else kind
 
 
 def _compile_parts(builds: Sequence[Callable[[], QuerySet[Any]]], alias: str) -> _Statement:
@@ -117,6 +131,10 @@ def _compile_parts(builds: Sequence[Callable[[], QuerySet[Any]]], alias: str) ->
     if any(part.shape != "tuples" for part in parts):
         raise TypeError("statement_parts takes values_list() querysets")
     widest = max(part.width for part in parts)
+    for column in range(widest):
+        kinds = {part.kinds[column] for part in parts if part.sql is not None and column < part.width}
+        if len(kinds) > 1:
+            raise TypeError(f"statement_parts: column {column + 1} holds {sorted(kinds)} in different parts")
     selects: list[str] = []
     params: list[Any] = []
     for index, part in enumerate(parts):

@@ -460,6 +460,7 @@ def in_display_order(flags: Iterable[Flag]) -> list[Flag]:
             flag.task.order if flag.task is not None else 0,
             flag.region.order if flag.region is not None else 0,
             flag.year,
+            flag.pk,  # ties (regions of the same order) in a fixed order, whatever order the rows came in
         )
 
     return sorted(flags, key=key)

@@ -98,7 +98,7 @@ _SCOPE_KINDS = ("units", "regions", "view_units", "view_regions")
 _SCOPES_PER_STATEMENT = 1000  # each person is a parameter in each of five parts; SQLite allows 32,766 in all
 
 
-def _scope_statement(people: int) -> str:
+def _scope_statement(people: int, *, with_roles: bool) -> str:
     """One statement reading `people` persons' four scope sets and their group names (their roles): every page and
     API call needs both, and the four-part ORM union cost more to build than to run. Tables and columns are the
     models' own (UserScope's many-to-many tables, User.groups)."""
@@ -114,13 +114,14 @@ def _scope_statement(people: int) -> str:
             f"SELECT s.user_id, '{kind}', t.{target}, CAST(NULL AS VARCHAR(150)) "
             f"FROM {through} t JOIN {scope_table} s ON s.id = t.{owner} WHERE s.user_id {user_in}"
         )
-    groups = User._meta.get_field("groups")
-    assert isinstance(groups, models.ManyToManyField)
-    through, owner, target = _m2m_table(groups)
-    parts.append(
-        f"SELECT ug.{owner}, 'role', NULL, g.name FROM {through} ug "
-        f"JOIN {qn(Group._meta.db_table)} g ON g.id = ug.{target} WHERE ug.{owner} {user_in}"
-    )
+    if with_roles:
+        groups = User._meta.get_field("groups")
+        assert isinstance(groups, models.ManyToManyField)
+        through, owner, target = _m2m_table(groups)
+        parts.append(
+            f"SELECT ug.{owner}, 'role', NULL, g.name FROM {through} ug "
+            f"JOIN {qn(Group._meta.db_table)} g ON g.id = ug.{target} WHERE ug.{owner} {user_in}"
+        )
     return " UNION ALL ".join(parts)
 
 
@@ -140,10 +141,17 @@ def prime_scopes(users: Iterable[User]) -> None:
         return
     ids = list(pending)
     found: dict[int, dict[str, set[Any]]] = {pk: {name: set() for name in (*_SCOPE_KINDS, "role")} for pk in pending}
-    with connections[router.db_for_read(UserScope)].cursor() as cursor:
+    scopes_from = router.db_for_read(UserScope) or "default"
+    # Roles come with the scopes, unless scopes are read from a replica: users and their groups stay on the
+    # primary (config/db_router.py), so a role taken away is never seen on a lagging copy.
+    with_roles = (router.db_for_read(User) or "default") == scopes_from
+    if not with_roles:
+        prime_roles(pending.values())
+    with connections[scopes_from].cursor() as cursor:
         for start in range(0, len(ids), _SCOPES_PER_STATEMENT):
             chunk = ids[start : start + _SCOPES_PER_STATEMENT]
-            cursor.execute(_scope_statement(len(chunk)), chunk * (len(_SCOPE_KINDS) + 1))
+            parts = len(_SCOPE_KINDS) + (1 if with_roles else 0)
+            cursor.execute(_scope_statement(len(chunk), with_roles=with_roles), chunk * parts)
             for user_id, kind, pk, group_name in cursor.fetchall():
                 found[user_id][kind].add(pk if kind != "role" else group_name)
     for user_id, user in pending.items():

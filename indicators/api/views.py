@@ -209,31 +209,32 @@ class IndicatorViewSet(viewsets.ReadOnlyModelViewSet):
 
         The first page, what clients poll, is read by a statement kept under everything it is built from: the
         person's scope, the year and region assessed, and every query parameter (config/statements.py). The
-        parameters are still checked on every call (a bad one is a 400), and a first page that is full goes the
-        ordinary way, which also counts the rest."""
-        if request.query_params.get("page") in (None, "", "1"):
-            self.check_filters(request)
-            size = self.paginator.get_page_size(request) if self.paginator is not None else None
-            if size is not None:
-                key = (
-                    "indicator_list",
-                    user_scope(api_user(request)),
-                    *self.assessed_at,
-                    size,
-                    tuple(sorted((name, tuple(values)) for name, values in request.query_params.lists())),
-                )
+        parameters are still checked on every call, in the order the ordinary way checks them (year and region
+        first, then the FilterSet's), and a full first page also counts the rest, as the paginator does."""
+        if request.query_params.get("page") not in (None, "", "1") or self.paginator is None:
+            queryset = self.filter_queryset(self.get_queryset())
+            page = self.paginate_queryset(queryset.values(*INDICATOR_COLUMNS))
+            return self.get_paginated_response(indicator_data(page or []))
+        assessed_at = self.assessed_at
+        self.check_filters(request)
+        size = self.paginator.get_page_size(request)
+        key = (
+            "indicator_list",
+            user_scope(api_user(request)),
+            *assessed_at,
+            size,
+            tuple(sorted((name, tuple(values)) for name, values in request.query_params.lists())),
+        )
+        rows = statement_rows(Indicator, key, lambda: self.listed_queryset()[:size])
+        count, following = len(rows), None
+        if count == size:  # more may follow: counted as the paginator counts
+            count = self.listed_queryset().count()
+            if count > size:
+                following = replace_query_param(request.build_absolute_uri(), self.paginator.page_query_param, 2)
+        return Response({"count": count, "next": following, "previous": None, "results": indicator_data(rows)})
 
-                def build() -> QuerySet[Any]:
-                    return self.filter_queryset(self.get_queryset()).values(*INDICATOR_COLUMNS)[:size]
-
-                rows = statement_rows(Indicator, key, build)
-                if len(rows) < size:
-                    return Response(
-                        {"count": len(rows), "next": None, "previous": None, "results": indicator_data(rows)}
-                    )
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset.values(*INDICATOR_COLUMNS))
-        return self.get_paginated_response(indicator_data(page or []))
+    def listed_queryset(self) -> QuerySet[Any]:
+        return self.filter_queryset(self.get_queryset()).values(*INDICATOR_COLUMNS)
 
     def check_filters(self, request: Request) -> None:
         """The FilterSet's checks of the query parameters, as DjangoFilterBackend makes them (a 400 naming each)."""

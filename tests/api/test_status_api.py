@@ -135,10 +135,14 @@ def test_the_polled_first_page_of_indicators_is_the_ordinary_page(plan, rate, he
             ordinary = client.get("/api/v1/indicators/", {**query, "page": "01"}).json()
             assert kept[0] == kept[1] == ordinary
             assert ordinary["results"] or person == bob  # bob's county has no status stored here
-        # Each parameter is still checked on every call, in Chinese.
+        # Each parameter is still checked on every call, in Chinese, and in the order the ordinary way checks them.
         for _ in range(2):
             refused = client.get("/api/v1/indicators/", {"plan": plan.pk, "status": "perhaps"})
             assert refused.status_code == 400 and "status" in refused.json()
+        for bad in ({"year": "abc"}, {"year": "1800"}, {"region": "abc"}, {"region": "999999", "status": "perhaps"}):
+            polled = client.get("/api/v1/indicators/", {"plan": plan.pk, **bad})
+            ordinary = client.get("/api/v1/indicators/", {"plan": plan.pk, **bad, "page": "01"})
+            assert polled.status_code == ordinary.status_code >= 400 and polled.json() == ordinary.json()
     # A full first page goes the ordinary way too, which counts the rest and links the next page.
     body = api(leo).get("/api/v1/indicators/", {"plan": plan.pk, "page_size": 1}).json()
     assert body["count"] == plan.indicators.count() > 1 and body["next"] and len(body["results"]) == 1

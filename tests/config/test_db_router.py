@@ -87,3 +87,27 @@ def test_a_replica_url_configures_the_alias_router_and_middleware() -> None:
     assert result.stdout.strip() == ("replica.example default ['config.db_router.ReadReplicaRouter'] True")
     plain = settings_in_subprocess({}, "'replica' in s.DATABASES, s.DATABASE_ROUTERS")
     assert plain.stdout.strip() == "False []"
+
+
+@pytest.mark.django_db
+def test_roles_are_read_from_where_users_are_when_scopes_come_from_a_replica(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from planning import selectors
+    from planning.roles import user_roles
+    from tests.conftest import make_user
+
+    leader = make_user("lily-leader", "领导")
+    leader = User.objects.get(pk=leader.pk)  # nothing cached on it yet
+
+    class ScopesElsewhere:
+        def db_for_read(self, model: Any, **hints: Any) -> str | None:
+            return "elsewhere" if model is User else None  # users on "their" database, scopes on the default
+
+    monkeypatch.setattr(selectors, "router", ScopesElsewhere())
+    with CaptureQueriesContext(connection) as captured:
+        scope = selectors.user_scope(leader)
+    scope_statement = next(q["sql"] for q in captured.captured_queries if "UNION ALL" in q["sql"])
+    assert "auth_user_groups" not in scope_statement  # the groups were read on their own (prime_roles)
+    assert scope.everything and [r.value for r in user_roles(leader)] == ["领导"]

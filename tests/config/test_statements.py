@@ -138,3 +138,13 @@ def test_parts_read_in_one_statement_are_each_querysets_rows(statuses, plan) -> 
     assert len(captured.captured_queries) == 1
     assert first == [list(build()) for build in parts]
     assert statements.statement_parts(IndicatorStatus, key, parts) == first  # kept
+
+
+def test_parts_whose_columns_disagree_are_refused(statuses, plan) -> None:  # type: ignore[no-untyped-def]
+    # SQLite would read the plan's year through the first part's datetime column: None instead of 2025.
+    parts = [
+        lambda: status_rows().values_list("region_id", "changed_at"),
+        lambda: Plan.objects.filter(pk=plan.pk).values_list("pk", "period_end_year"),
+    ]
+    with pytest.raises(TypeError, match="column 2"):
+        statements.statement_parts(IndicatorStatus, fresh_key(), parts)
