@@ -125,20 +125,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No parallel workers per query by default: the pages' and the API's queries read a few rows, and starting
     # workers (~5 ms) for a plan misjudged as large cost more than it saved; the recompute's statements write
     # data and never run in parallel anyway (its parallelism is RECOMPUTE_CONNECTIONS and the nightly chord).
-    #
-    # Prepared statements: the parameters travel apart from the SQL (server-side binding), and a statement a
-    # connection runs a second time is prepared, so PostgreSQL parses and rewrites it once per connection. Each
-    # execution is still planned for its own values (plan_cache_mode): a generic plan, which PostgreSQL would
-    # otherwise adopt after five executions when it estimates it no worse, cannot use the partial indexes of open
-    # flags for a `state = $1` and read 143,000 flags for a page of 50 (0.6 s). Off for a connection pooler in
-    # transaction mode (PgBouncer before 1.21), which cannot keep a connection's statements.
-    pg_options = [
-        f"-c max_parallel_workers_per_gather={env.int('DB_PARALLEL_WORKERS', default=0)}",
-        "-c plan_cache_mode=force_custom_plan",
-    ]
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(pg_options)
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c max_parallel_workers_per_gather={env.int('DB_PARALLEL_WORKERS', default=0)}"
+    )
+    # Prepared statements for the reads clients poll (config/statements.py): the parameters travel apart from the
+    # SQL (server-side binding) and those few statements are prepared on each connection, so PostgreSQL parses
+    # them once and may keep a generic plan for them. Nothing else is prepared: a generic plan for the pages'
+    # queries, which PostgreSQL would adopt after five runs when it estimates it no worse, cannot use the partial
+    # indexes of open flags for a `state = $1` (the overview took 0.6 s instead of 0.1). Off for a connection
+    # pooler in transaction mode (PgBouncer before 1.21), which cannot keep a connection's statements.
     if env_bool("DB_PREPARED_STATEMENTS", default=True):
-        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=2)
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=None)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the eager Celery tasks and page views read while a form writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"

@@ -175,8 +175,24 @@ def _statement(alias: str, key: Hashable | None, compile: Callable[[], _Statemen
 def _fetch(alias: str, statement: _Statement) -> list[Any]:
     if statement.sql is None:
         return []
-    with connections[alias].cursor() as cursor:
-        cursor.execute(statement.sql, statement.params)
+    return prepared_rows(alias, statement.sql, statement.params)
+
+
+def prepared_rows(alias: str, sql: str, params: Sequence[Any]) -> list[Any]:
+    """The rows of a statement run on every request, prepared on PostgreSQL where settings.DB_PREPARED_STATEMENTS
+    leaves psycopg to prepare only what it is told to (prepare_threshold None): PostgreSQL then parses it once per
+    connection and may keep a generic plan for it."""
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        raw = connection.connection
+        if connection.settings_dict["OPTIONS"].get("server_side_binding") is True and raw.prepare_threshold is None:
+            raw.prepare_threshold = 0  # psycopg prepares the next statement it runs
+            try:
+                cursor.execute(sql, params)
+            finally:
+                raw.prepare_threshold = None
+        else:
+            cursor.execute(sql, params)
         return cursor.fetchall()
 
 

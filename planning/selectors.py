@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, models, router
+from django.db import connection, models, router
 from django.db.models import (
     Case,
     Count,
@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.filters import parse_id, parse_year
-from config.statements import statement_objects
+from config.statements import prepared_rows, statement_objects
 from regions.models import Region
 
 from .assessment import STORED_FIELDS
@@ -147,13 +147,12 @@ def prime_scopes(users: Iterable[User]) -> None:
     with_roles = (router.db_for_read(User) or "default") == scopes_from
     if not with_roles:
         prime_roles(pending.values())
-    with connections[scopes_from].cursor() as cursor:
-        for start in range(0, len(ids), _SCOPES_PER_STATEMENT):
-            chunk = ids[start : start + _SCOPES_PER_STATEMENT]
-            parts = len(_SCOPE_KINDS) + (1 if with_roles else 0)
-            cursor.execute(_scope_statement(len(chunk), with_roles=with_roles), chunk * parts)
-            for user_id, kind, pk, group_name in cursor.fetchall():
-                found[user_id][kind].add(pk if kind != "role" else group_name)
+    for start in range(0, len(ids), _SCOPES_PER_STATEMENT):
+        chunk = ids[start : start + _SCOPES_PER_STATEMENT]
+        parts = len(_SCOPE_KINDS) + (1 if with_roles else 0)
+        sql = _scope_statement(len(chunk), with_roles=with_roles)
+        for user_id, kind, pk, group_name in prepared_rows(scopes_from, sql, chunk * parts):
+            found[user_id][kind].add(pk if kind != "role" else group_name)
     for user_id, user in pending.items():
         rows = found[user_id]
         if getattr(user, "_cached_roles", None) is None:

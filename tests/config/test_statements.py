@@ -148,3 +148,19 @@ def test_parts_whose_columns_disagree_are_refused(statuses, plan) -> None:  # ty
     ]
     with pytest.raises(TypeError, match="column 2"):
         statements.statement_parts(IndicatorStatus, fresh_key(), parts)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_kept_statements_are_prepared_and_nothing_else(plan) -> None:  # type: ignore[no-untyped-def]
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall()]
+
+    key = fresh_key()
+    for _ in range(3):
+        statement_rows(Region, key, lambda: Region.objects.filter(pk=plan.region_id).values(kept_name=F("name")))
+        # An ordinary query, run as often: never prepared, so never given a generic plan (settings.py says why).
+        list(Region.objects.filter(pk=plan.region_id).values(ordinary_name=F("name")))
+    assert any('"kept_name"' in sql for sql in prepared())
+    assert not any('"ordinary_name"' in sql for sql in prepared())
