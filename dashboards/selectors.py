@@ -135,6 +135,10 @@ class _FlagChoice:
     unit: Unit | None
     chosen: Callable[[], QuerySet[Flag]]
 
+    @property
+    def unit_id(self) -> int | None:
+        return self.unit.pk if self.unit is not None else None
+
 
 def _flag_choice(user: AnyUser, plan: Plan, region: Region, params: Mapping[str, Any] | None) -> _FlagChoice:
     params = params or {}
@@ -158,8 +162,7 @@ def flag_list(user: AnyUser, plan: Plan, region: Region, params: Mapping[str, An
     The totals are the stored counts (open_flag_totals), so they cost a few rows at any scale; a plan whose flags
     were never counted is counted here instead."""
     choice = _flag_choice(user, plan, region, params)
-    unit_id = choice.unit.pk if choice.unit is not None else None
-    return _flag_list(user, plan, region, choice, open_flag_totals(user, plan, region, unit_id=unit_id))
+    return _flag_list(user, plan, region, choice, open_flag_totals(user, plan, region, unit_id=choice.unit_id))
 
 
 def _flag_list(
@@ -171,12 +174,11 @@ def _flag_list(
         counted = dict(either_kind.order_by().values_list("kind").annotate(n=Count("pk")))
         totals = {each: counted.get(each, 0) for each in FlagKind.values}
     known, chosen = totals[choice.kind], choice.chosen
-    unit_id = choice.unit.pk if choice.unit is not None else None
     return FlagList(
         kind=choice.kind,
         unit=choice.unit,
         totals=totals,
-        key=("open_flags", plan.pk, plan.region_id, region.pk, choice.kind, unit_id, user_scope(user)),
+        key=("open_flags", plan.pk, plan.region_id, region.pk, choice.kind, choice.unit_id, user_scope(user)),
         build=lambda: _KnownCount.of(flags_in_order(chosen()), known),
     )
 
@@ -287,11 +289,10 @@ def status_summary(
     (flag_list). The stored counts, the tasks and the flag totals are read by one kept statement: polled by clients,
     a round trip each cost more than their few rows."""
     choice = _flag_choice(user, plan, region, flag_filters)
-    unit_id = choice.unit.pk if choice.unit is not None else None
     reads = {
         "indicators": _indicator_counts_read(user, plan, year, region) if assessed is None else None,
         "tasks": _task_rows_read(user, plan, year),
-        "flags": _flag_totals_read(user, plan, region, unit_id),
+        "flags": _flag_totals_read(user, plan, region, choice.unit_id),
     }
     asked = {name: read for name, read in reads.items() if read is not None}
     parts = statement_parts(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser, Group, User
@@ -98,6 +99,7 @@ _SCOPE_KINDS = ("units", "regions", "view_units", "view_regions")
 _SCOPES_PER_STATEMENT = 1000  # each person is a parameter in each of five parts; SQLite allows 32,766 in all
 
 
+@cache  # on every request: the text depends only on the number of people and the models
 def _scope_statement(people: int, *, with_roles: bool) -> str:
     """One statement reading `people` persons' four scope sets and their group names (their roles): every page and
     API call needs both, and the four-part ORM union cost more to build than to run. Tables and columns are the
@@ -332,9 +334,11 @@ def default_plan(plans: QuerySet[Plan] | None = None) -> Plan | None:
     return min(candidates, key=lambda p: (p.period_start_year, -size(p), p.pk), default=None)
 
 
-def plan_with_id(pk: int) -> Plan | None:
+def plan_with_id(pk: int | None) -> Plan | None:
     """The plan (with its region) of this id, read by a kept statement (config/statements.py): the dashboards and
-    the API ask for it on every call."""
+    the API ask for it on every call. No id, no plan (and no query)."""
+    if pk is None:
+        return None
     found = statement_objects(Plan, ("plan_with_id", pk), lambda: Plan.objects.select_related("region").filter(pk=pk))
     return found[0] if found else None
 

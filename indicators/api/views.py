@@ -152,7 +152,7 @@ def list_region(request: Request) -> int | None:
     """The region whose assessment a list shows: the one asked for (in the person's view, else 404), else the person's
     default in the plan asked for (or the default plan); None means each item's own plan region."""
     user = api_user(request)
-    plan = plan_with_id(parse_id(request.query_params.get("plan")) or 0) or default_plan()
+    plan = plan_with_id(parse_id(request.query_params.get("plan"))) or default_plan()
     if plan is None:
         return None
     raw = request.query_params.get("region")

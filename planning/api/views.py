@@ -55,7 +55,7 @@ def list_year(request: Request) -> int | None:
     raw = request.query_params.get("year")
     if raw in (None, ""):
         return None
-    plan = plan_with_id(parse_id(request.query_params.get("plan")) or 0)
+    plan = plan_with_id(parse_id(request.query_params.get("plan")))
     if plan is not None:
         return chosen_year(raw, years=plan.years, default=plan.period_end_year, plan=plan)
     span = Plan.objects.aggregate(first=Min("period_start_year"), last=Max("period_end_year"))
