@@ -21,7 +21,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -88,6 +88,7 @@ def _sync(
     now: datetime.datetime,
     *,
     recount: Iterable[int] = (),
+    resolution: str | None = None,
 ) -> FlagSyncResult:
     """Open flags for new keys, update reasons of kept ones, resolve the ones no longer wanted; the stored counts
     (FlagCount) of the regions whose flags changed follow in the same transaction, and the plans in `recount` (a
@@ -106,7 +107,7 @@ def _sync(
         if fields is None:
             flag.state = FlagState.RESOLVED
             flag.resolved_at = now
-            flag.resolution = _resolution(kind, flag)
+            flag.resolution = resolution or _resolution(kind, flag)
             changed.append(flag)
             counted.append(flag)
         elif any(getattr(flag, name) != fields.get(name, getattr(flag, name)) for name in KEPT_FIELDS):
@@ -300,7 +301,8 @@ def task_overdue_key(task_id: int, region_id: int | None, year: int) -> str:
 
 def sync_overdue_flags(*, today: datetime.date | None = None, now: datetime.datetime | None = None) -> FlagSyncResult:
     """Every item with no reported entry after its year's deadline (the nightly catch-up; transitions keep the
-    flags of their own item in step at once, sync_overdue_subject)."""
+    flags of their own item in step at once, sync_overdue_subject). The nightly chord does the same in parts: its
+    pieces sync_overdue_indicator_flags of their regions, its last step sync_overdue_task_flags."""
     today = today or timezone.localdate()
     now = now or timezone.now()
     wanted: dict[str, dict[str, Any]] = {}
@@ -311,6 +313,69 @@ def sync_overdue_flags(*, today: datetime.date | None = None, now: datetime.date
             _overdue_tasks(plan, due_years, wanted)
     open_flags = Flag.objects.filter(state=FlagState.OPEN, kind=FlagKind.OVERDUE)
     return _sync(FlagKind.OVERDUE, wanted, open_flags, now, recount=Plan.objects.values_list("pk", flat=True))
+
+
+def sync_overdue_indicator_flags(
+    *,
+    plan_id: int,
+    region_ids: list[int],
+    today: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> FlagSyncResult:
+    """The overdue flags of a plan's indicators in some of its regions: a piece of the nightly chord."""
+    today = today or timezone.localdate()
+    now = now or timezone.now()
+    plan = Plan.objects.get(pk=plan_id)
+    wanted: dict[str, dict[str, Any]] = {}
+    due_years = overdue_years(plan, today)
+    if due_years and plan.region_id is not None:
+        _overdue_indicators(plan, due_years, wanted, region_ids=region_ids)
+    open_flags = Flag.objects.filter(
+        state=FlagState.OPEN, kind=FlagKind.OVERDUE, indicator__isnull=False, plan_id=plan_id, region__in=region_ids
+    )
+    return _sync(FlagKind.OVERDUE, wanted, open_flags, now)
+
+
+def sync_overdue_task_flags(
+    *,
+    plan_ids: Iterable[int] | None = None,
+    today: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> FlagSyncResult:
+    """The overdue flags of the plans' tasks (every plan's when None), and the plans' stored flag counts again
+    whole: the last step of the nightly chord, after its pieces synced the indicators' flags."""
+    today = today or timezone.localdate()
+    now = now or timezone.now()
+    plans = Plan.objects.all() if plan_ids is None else Plan.objects.filter(pk__in=list(plan_ids))
+    wanted: dict[str, dict[str, Any]] = {}
+    for plan in plans.exclude(region__isnull=True):
+        due_years = overdue_years(plan, today)
+        if due_years:
+            _overdue_tasks(plan, due_years, wanted)
+    open_flags = Flag.objects.filter(state=FlagState.OPEN, kind=FlagKind.OVERDUE, task__isnull=False)
+    if plan_ids is not None:
+        open_flags = open_flags.filter(plan__in=plans)
+    return _sync(FlagKind.OVERDUE, wanted, open_flags, now, recount=plans.values_list("pk", flat=True))
+
+
+OUTSIDE_AREA = "所在区域已不在规划范围内"
+
+
+def resolve_flags_outside_area(
+    *, plan_ids: Iterable[int] | None = None, now: datetime.datetime | None = None
+) -> FlagSyncResult:
+    """Resolve the open indicator flags of regions no longer in their plan's area (a region moved under another
+    parent, or the plan's own region changed): the nightly chord's pieces look only at the regions in the area."""
+    now = now or timezone.now()
+    plans = Plan.objects.all() if plan_ids is None else Plan.objects.filter(pk__in=list(plan_ids))
+    resolved = 0
+    for plan in plans:
+        stray = Flag.objects.filter(state=FlagState.OPEN, plan=plan, indicator__isnull=False).exclude(
+            region__in=plan.area_regions().values("pk")
+        )
+        for kind in (FlagKind.LAG, FlagKind.OVERDUE):
+            resolved += _sync(kind, {}, stray.filter(kind=kind), now, resolution=OUTSIDE_AREA).resolved
+    return FlagSyncResult(raised=0, resolved=resolved)
 
 
 def sync_overdue_subject(
@@ -331,7 +396,8 @@ def sync_overdue_subject(
         key = indicator_overdue_key(indicator.pk, region_id or 0, year)
         due_years = overdue_years(plan, today, [year])
         if due_years and plan.region_id is not None:
-            _overdue_indicators(plan, due_years, wanted, indicator_id=indicator.pk, region_id=region_id)
+            regions = None if region_id is None else [region_id]
+            _overdue_indicators(plan, due_years, wanted, indicator_id=indicator.pk, region_ids=regions)
     elif task is not None:
         plan = task.plan
         key = task_overdue_key(task.pk, region_id, year)
@@ -359,23 +425,46 @@ def _overdue_indicators(
     wanted: dict[str, dict[str, Any]],
     *,
     indicator_id: int | None = None,
-    region_id: int | None = None,
+    region_ids: list[int] | None = None,
 ) -> None:
     regions = plan.area_regions()
     indicators = Indicator.objects.filter(plan=plan)
-    values = IndicatorValue.objects.filter(indicator__plan=plan, year__in=due_years)
     if indicator_id is not None:
         indicators = indicators.filter(pk=indicator_id)
-        values = values.filter(indicator_id=indicator_id)
-    if region_id is not None:
-        regions = regions.filter(pk=region_id)
-        values = values.filter(region_id=region_id)
+    if region_ids is not None:
+        regions = regions.filter(pk__in=region_ids)
     region_ids = list(regions.values_list("pk", flat=True))
     rows = list(indicators.values_list("pk", "lead_unit_id", "attribute"))
-    done = set(values.filter(REPORTED).values_list("indicator_id", "region_id", "year"))
+    if not region_ids or not rows:
+        return
+    # By the plan (a join), not by a list of its indicators: PostgreSQL then reads a piece's regions by their
+    # index instead of every value of the plan's indicators (35 ms, not 220 ms, for 250 of 3,000 regions).
+    reported = IndicatorValue.objects.filter(REPORTED, indicator__plan=plan, region__in=region_ids, year__in=due_years)
+    if indicator_id is not None:
+        reported = reported.filter(indicator_id=indicator_id)
+    # Counted in the database first (one value per indicator × region × year): the regions of a complete
+    # indicator × year are not read at all, so a night when everything was reported reads a few hundred rows.
+    counts = {
+        (pk, year): n
+        for pk, year, n in reported.values("indicator_id", "year")
+        .annotate(n=Count("pk"))
+        .values_list("indicator_id", "year", "n")
+        .order_by()
+    }
+    missing = [(pk, year) for pk, _, _ in rows for year in due_years if counts.get((pk, year), 0) < len(region_ids)]
+    if not missing:
+        return
+    done = set(
+        reported.filter(indicator__in={pk for pk, _ in missing}, year__in={year for _, year in missing}).values_list(
+            "indicator_id", "region_id", "year"
+        )
+    )
     deadlines = {year: deadline_for(plan, year) for year in due_years}
+    incomplete = set(missing)
     for year in due_years:
         for pk, unit_id, attribute in rows:
+            if (pk, year) not in incomplete:
+                continue
             for region in region_ids:
                 if (pk, region, year) in done:
                     continue

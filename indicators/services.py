@@ -20,7 +20,16 @@ from planning.services import task_status_recompute
 from planning.workflow import Channel, NotAllowed
 from regions.models import Region
 
-from .flags import send_flag_digests, sync_indicator_lag_flags, sync_overdue_flags, warn_lead_units, warnings_held
+from .flags import (
+    resolve_flags_outside_area,
+    send_flag_digests,
+    sync_indicator_lag_flags,
+    sync_overdue_flags,
+    sync_overdue_indicator_flags,
+    sync_overdue_task_flags,
+    warn_lead_units,
+    warnings_held,
+)
 from .models import Indicator, IndicatorRegionTarget, PendingSeriesRecompute, TargetAdjustment
 from .selectors import recompute_chunks
 from .status import recompute_indicator_statuses
@@ -275,6 +284,7 @@ def status_recompute_all(*, warn: bool = True, force: bool = False) -> dict[str,
         # Regions whose inputs changed (all with force); the nightly run also checks the stored rows' counts.
         indicators = recompute_indicator_statuses(force=force, verify=True)
         tasks = task_status_recompute()  # its listener syncs the tasks' lag flags
+        resolve_flags_outside_area()  # with their own resolution, before the syncs below would resolve them
         flags = sync_indicator_lag_flags()
     PendingSeriesRecompute.objects.filter(requested_at__lte=started).delete()
     if warn:
@@ -304,11 +314,25 @@ def status_recompute_plan(*, plan_id: int) -> dict[str, int]:
     }
 
 
+# What each piece of the nightly chord reports; its last step adds them up.
+CHUNK_SUMMARY = (
+    "regions_total",
+    "regions_recomputed",
+    "indicator_rows_written",
+    "indicator_rows_deleted",
+    "lag_flags_raised",
+    "lag_flags_resolved",
+    "overdue_flags_raised",
+    "overdue_flags_resolved",
+)
+
+
 def status_recompute_chunk(*, plan_id: int, region_ids: list[int]) -> dict[str, int]:
     """One piece of the full recompute: a plan's indicator statuses and lag flags in some of its regions."""
     # One connection: the chord's pieces are what runs in parallel.
     result = recompute_indicator_statuses(plan_ids=[plan_id], region_ids=region_ids, verify=True, connections=1)
     flags = sync_indicator_lag_flags(plan_ids=[plan_id], region_ids=region_ids)
+    overdue = sync_overdue_indicator_flags(plan_id=plan_id, region_ids=region_ids)
     return {
         "regions_total": result.regions_total,
         "regions_recomputed": result.regions_recomputed,
@@ -316,24 +340,31 @@ def status_recompute_chunk(*, plan_id: int, region_ids: list[int]) -> dict[str, 
         "indicator_rows_deleted": result.rows_deleted,
         "lag_flags_raised": flags.raised,
         "lag_flags_resolved": flags.resolved,
+        "overdue_flags_raised": overdue.raised,
+        "overdue_flags_resolved": overdue.resolved,
     }
 
 
-def status_recompute_finish(*, started: datetime.datetime, chunks: list[dict[str, int]]) -> dict[str, Any]:
-    """After every piece: the tasks' statuses, overdue flags, the units' digests, and the pending rows done."""
+def status_recompute_finish(
+    *, started: datetime.datetime, chunks: list[dict[str, int]], plan_ids: list[int] | None = None
+) -> dict[str, Any]:
+    """After every piece: the tasks' statuses and overdue flags, flags of regions that left a plan's area, the
+    units' digests, and the pending rows done. `plan_ids`: the plans the pieces covered (None: every plan)."""
     plans_ended = plans_end_due()  # plans whose period is over become 已结束 (planning.lifecycle)
     with warnings_held():  # the digests below tell the units once
         tasks = task_status_recompute()
-    overdue = sync_overdue_flags()
+    overdue = sync_overdue_task_flags(plan_ids=plan_ids)
+    stray = resolve_flags_outside_area(plan_ids=plan_ids)
     digest = send_flag_digests()
     PendingSeriesRecompute.objects.filter(requested_at__lte=started).delete()
-    summary: dict[str, Any] = {key: sum(chunk[key] for chunk in chunks) for key in (chunks[0] if chunks else {})}
+    summary: dict[str, Any] = {key: sum(chunk.get(key, 0) for chunk in chunks) for key in CHUNK_SUMMARY}
     summary.update(
         chunks=len(chunks),
         plans_ended=plans_ended,
         task_rows_written=tasks["rows_written"],
-        overdue_flags_raised=overdue.raised,
-        overdue_flags_resolved=overdue.resolved,
+        overdue_flags_raised=summary["overdue_flags_raised"] + overdue.raised,
+        overdue_flags_resolved=summary["overdue_flags_resolved"] + overdue.resolved,
+        flags_outside_area_resolved=stray.resolved,
         digest_units=digest.units,
         digest_mails=digest.mails,
         digest_notifications=digest.notifications,

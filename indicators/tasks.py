@@ -50,7 +50,8 @@ def nightly(self: CeleryTask) -> str:
 def recompute_in_chunks(plan_ids: list[int] | None = None) -> AsyncResult:
     """Send the pieces of a full recompute and the step that follows them; every piece is idempotent."""
     header = [recompute_chunk.si(plan_id, region_ids) for plan_id, region_ids in recompute_chunks(plan_ids)]
-    return chord(header)(recompute_finish.s(timezone.now().isoformat()))
+    plans = None if plan_ids is None else list(plan_ids)
+    return chord(header)(recompute_finish.s(timezone.now().isoformat(), plans))
 
 
 # Results are kept for these two only: a chord counts its pieces' results to know when to go on.
@@ -62,12 +63,14 @@ def recompute_chunk(self: CeleryTask, plan_id: int, region_ids: list[int]) -> di
 
 
 @shared_task(name="indicators.tasks.recompute_finish", ignore_result=False, **LONG_TASK_OPTIONS)
-def recompute_finish(self: CeleryTask, chunks: list[dict[str, int]], started: str) -> dict[str, Any]:
+def recompute_finish(
+    self: CeleryTask, chunks: list[dict[str, int]], started: str, plan_ids: list[int] | None = None
+) -> dict[str, Any]:
     import datetime
 
     from .services import status_recompute_finish
 
-    return status_recompute_finish(started=datetime.datetime.fromisoformat(started), chunks=chunks)
+    return status_recompute_finish(started=datetime.datetime.fromisoformat(started), chunks=chunks, plan_ids=plan_ids)
 
 
 @shared_task(name="indicators.tasks.deadline_reminders", **TASK_OPTIONS)

@@ -12,9 +12,10 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from indicators.flags import indicator_overdue_key, sync_overdue_flags, task_overdue_key
-from indicators.models import Flag, FlagKind, FlagState, IndicatorStatus
+from indicators.flags import REPORTED, indicator_overdue_key, overdue_years, sync_overdue_flags, task_overdue_key
+from indicators.models import Flag, FlagKind, FlagState, IndicatorStatus, IndicatorValue
 from indicators.selectors import reporting_items
 from indicators.services import (
     IndicatorValueInput,
@@ -25,7 +26,7 @@ from indicators.services import (
     indicator_value_submit,
     indicator_value_withdraw,
 )
-from planning.models import ReportingDeadline, Task
+from planning.models import EntryStatus, ReportingDeadline, Task
 from planning.services import (
     TaskProgressInput,
     task_progress_approve,
@@ -35,6 +36,7 @@ from planning.services import (
     task_progress_submit,
     task_progress_withdraw,
 )
+from regions.models import Region, RegionKind
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today_2026")]
 
@@ -227,3 +229,54 @@ def test_after_approval_the_indicator_page_shows_the_flag_resolved_and_the_statu
     assert "逾期未报 · 未解除" in lines["2023"]
     assert "95.8（2024）" in body  # the region's latest value, from the fresh stored status
     assert "待重新计算" not in body
+
+
+def test_the_nightly_sync_flags_exactly_the_unreported_items_of_the_area(plan, rate, alice) -> None:  # type: ignore[no-untyped-def]
+    """The nightly sync counts reported values per indicator × year before it reads any region: whatever it skips
+    must still be what the item-by-item definition says. Mixed years of one indicator: 2021 complete, 2022 one
+    region short but with a reported value outside the plan's area (which must not make up for it), 2023 with a
+    draft and a returned value (not reported) and an approved one under correction (reported)."""
+    area = list(plan.area_regions().values_list("pk", flat=True))
+    outside = Region.objects.create(name="区外某县", kind=RegionKind.COUNTY)
+    now = timezone.now()
+
+    def value(region_id: int, year: int, status: str, approved: bool = False) -> None:
+        IndicatorValue.objects.create(
+            indicator=rate,
+            region_id=region_id,
+            year=year,
+            value="95",
+            status=status,
+            approved_at=now if approved else None,
+            created_by=alice,
+            updated_by=alice,
+        )
+
+    for region in area:
+        value(region, 2021, EntryStatus.APPROVED, approved=True)
+    for region in area[1:]:
+        value(region, 2022, EntryStatus.SUBMITTED)
+    value(outside.pk, 2022, EntryStatus.APPROVED, approved=True)
+    value(area[0], 2023, EntryStatus.DRAFT)
+    value(area[1], 2023, EntryStatus.RETURNED)
+    value(area[2], 2023, EntryStatus.DRAFT, approved=True)  # a correction of an approved value
+
+    sync_overdue_flags(today=TODAY)
+
+    reported = set(IndicatorValue.objects.filter(REPORTED, indicator=rate).values_list("region_id", "year"))
+    expected = {
+        indicator_overdue_key(rate.pk, region, year)
+        for year in overdue_years(plan, TODAY)
+        for region in area
+        if (region, year) not in reported
+    }
+    flagged = set(
+        Flag.objects.filter(state=FlagState.OPEN, kind=FlagKind.OVERDUE, indicator=rate).values_list("key", flat=True)
+    )
+    assert flagged == expected
+    assert indicator_overdue_key(rate.pk, area[0], 2022) in flagged
+    assert 2021 in overdue_years(plan, TODAY)
+    assert not any(":year:2021:" in key + ":" for key in flagged)
+    assert {indicator_overdue_key(rate.pk, area[i], 2023) for i in (0, 1)} <= flagged
+    assert indicator_overdue_key(rate.pk, area[2], 2023) not in flagged
+    nightly_changes_nothing()

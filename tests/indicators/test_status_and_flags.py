@@ -208,6 +208,40 @@ def test_the_nightly_chord_in_small_pieces_equals_one_full_recompute(
     assert set(Flag.objects.filter(state=FlagState.OPEN).values_list("key", flat=True)) == open_flags
 
 
+@pytest.mark.parametrize("chord", [True, False], ids=["chord", "one-process"])
+def test_the_nightly_run_resolves_the_flags_of_a_region_that_left_the_plans_area(
+    chord, alice, carol, rate, plan, muchuan, settings, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """The chord's pieces look only at the regions in a plan's area: its last step resolves what is left open
+    elsewhere, as the one-process nightly does, with the same resolution; the stored counts follow."""
+    from indicators.tasks import nightly
+
+    def run() -> None:
+        if chord:
+            nightly.delay()
+        else:
+            status_nightly()
+
+    from tests.indicators.test_flag_counts import counted_table, stored_table
+
+    approved(alice, carol, rate, muchuan, 2021, "80", django_capture_on_commit_callbacks)
+    approved(alice, carol, rate, muchuan, 2022, "70", django_capture_on_commit_callbacks)  # 倒退
+    settings.RECOMPUTE_CHUNK_REGIONS = 5
+    run()
+    kinds = set(Flag.objects.filter(state=FlagState.OPEN, region=muchuan).values_list("kind", flat=True))
+    assert kinds == {FlagKind.LAG, FlagKind.OVERDUE}
+    elsewhere = set(Flag.objects.filter(state=FlagState.OPEN).exclude(region=muchuan).values_list("pk", flat=True))
+
+    muchuan.parent = None  # 沐川县 moved out of 乐山市 (as an administrator might, by mistake or by decree)
+    muchuan.save()
+    run()
+
+    assert not Flag.objects.filter(state=FlagState.OPEN, region=muchuan).exists()
+    assert set(Flag.objects.filter(state=FlagState.OPEN).values_list("pk", flat=True)) == elsewhere
+    assert set(Flag.objects.filter(region=muchuan).values_list("resolution", flat=True)) == {"所在区域已不在规划范围内"}
+    assert stored_table(plan.pk) == counted_table(plan.pk)
+
+
 def test_overdue_flags_follow_the_deadline_and_go_when_the_entry_is_submitted(alice, rate, city, plan) -> None:  # type: ignore[no-untyped-def]
     ReportingDeadline.objects.create(plan=plan, year=2025, due_on=datetime.date(2026, 4, 30))
     sync_overdue_flags(today=datetime.date(2026, 3, 15))
