@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 # Goals of issue 16, in one place: the table's goal column is written from these.
 FULL_SECONDS_GOAL = 5.0
@@ -18,6 +19,11 @@ FULL_FLOOR_RATIO_GOAL = 1.5
 NOOP_SECONDS_GOAL = 1.0
 FLAT_RATIO_GOAL = 2.0
 SPEEDUP_GOAL = 1.7
+# The full recompute and its floor at the main size, each timed this many times: their ratio is a goal, and one
+# run of either moves by ±10% on a shared 2-core machine; the medians are compared and every run printed.
+MAIN_RUNS = 3
+
+Run = TypeVar("Run")
 
 # A font with the CJK glyphs the chart's labels need; the first one present is used.
 CJK_FONT_FILES = (
@@ -121,6 +127,14 @@ def incremental_met(points: Sequence[ScalePoint], series: int) -> bool | None:
 
 def median(samples: Sequence[float]) -> float:
     return float(statistics.median(samples))
+
+
+def median_run(runs: Sequence[Run], seconds: Callable[[Run], float]) -> Run:
+    """The run whose time is the median (the lower middle one of an even number): a run that happened, so its
+    other figures belong with its time."""
+    if not runs:
+        raise ValueError("no runs")
+    return sorted(runs, key=seconds)[(len(runs) - 1) // 2]
 
 
 def seconds_label(seconds: float) -> str:

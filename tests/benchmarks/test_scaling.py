@@ -18,6 +18,7 @@ from benchmarks.scaling import (
     full_goal,
     incremental_met,
     main_size,
+    median_run,
     noop_met,
     parse_sizes,
     seconds_label,
@@ -194,3 +195,12 @@ def test_the_changed_series_lie_in_as_many_regions_and_change_by_sql_and_back() 
     # A plan smaller than the number asked for gives one value per region it has.
     small, _, _ = generate(regions=4, indicators=2, years=2)
     assert len(spread_values(small, 10)) == 4
+
+
+def test_the_median_run_is_a_run_that_happened_with_its_own_figures() -> None:
+    runs = [point(3000, full=7.9, noop=0.3), point(3000, full=7.1, noop=0.1), point(3000, full=9.4, noop=0.2)]
+    chosen = median_run(runs, lambda p: p.full_seconds)
+    assert (chosen.full_seconds, chosen.noop_seconds) == (7.9, 0.3)
+    assert median_run(runs[:2], lambda p: p.full_seconds).full_seconds == 7.1  # the lower middle of two
+    with pytest.raises(ValueError):
+        median_run([], lambda p: p.full_seconds)

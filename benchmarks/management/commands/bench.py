@@ -56,6 +56,7 @@ from benchmarks.harness import (
 from benchmarks.scale import generate, synthetic_code
 from benchmarks.scaling import (
     FLAT_RATIO_GOAL,
+    MAIN_RUNS,
     NOOP_SECONDS_GOAL,
     SPEEDUP_GOAL,
     ScalePoint,
@@ -65,6 +66,7 @@ from benchmarks.scaling import (
     incremental_met,
     main_size,
     median,
+    median_run,
     noop_met,
     parse_sizes,
     seconds_label,
@@ -160,14 +162,20 @@ class Command(BaseCommand):
         execute("ANALYZE")
 
         points = []
+        main_fulls: list[float] = []
         for regions in sizes:
             plan, values = plans[regions]
             self.progress(f"{values:,} 条数值（{regions} 个区域）：全量、无变化与增量重算（独立进程）……")
-            points.append(self.recompute_at(plan, regions, values))
-            p = points[-1]
-            self.progress(
-                f"  全量 {p.full_seconds:.1f} 秒，无变化 {p.noop_seconds:.2f} 秒，增量 {p.incremental_seconds:.2f} 秒"
-            )
+            runs = []
+            for _ in range(MAIN_RUNS if regions == main else 1):
+                runs.append(self.recompute_at(plan, regions, values))
+                p = runs[-1]
+                self.progress(
+                    f"  全量 {p.full_seconds:.1f} 秒，无变化 {p.noop_seconds:.2f} 秒，增量 {p.incremental_seconds:.2f} 秒"
+                )
+            points.append(median_run(runs, lambda p: p.full_seconds))
+            if regions == main:
+                main_fulls = [p.full_seconds for p in runs]
         plan, values = plans[main]
         at_main = next(p for p in points if p.regions == main)
 
@@ -176,13 +184,22 @@ class Command(BaseCommand):
             self.progress("逐行 ORM 对照……")
             naive = self.naive(plan, options["naive_values"])
         self.progress("手写 SQL 下限……")
-        floor = self.floor(plan)
+        floors = [self.floor(plan) for _ in range(MAIN_RUNS)]
+        floor = {
+            "floor_seconds": median([f["floor_seconds"] for f in floors]),
+            "bare_seconds": median([f["bare_seconds"] for f in floors]),
+        }
         goal = full_goal(at_main.full_seconds, floor["floor_seconds"])
         full_s = at_main.full_seconds
+
+        def runs_label(figures: list[float]) -> str:
+            return f"{len(figures)} 次中位；各次 {' / '.join(f'{f:.1f}' for f in figures)} 秒"
+
         rows += [
             Row(
                 f"全量重算 {values:,} 条数值（主规模，清空判定与指纹后）",
-                f"{full_s:.1f} 秒，写入 {at_main.full_rows:,} 行，{values / full_s:,.0f} 数值/秒；"
+                f"{full_s:.1f} 秒（{runs_label(main_fulls)}），写入 {at_main.full_rows:,} 行，"
+                f"{values / full_s:,.0f} 数值/秒；"
                 f"下限 {floor['floor_seconds']:.1f} 秒，本方案 / 下限 = {full_s / floor['floor_seconds']:.2f}",
                 goal.text,
                 goal.met,
@@ -209,7 +226,8 @@ class Command(BaseCommand):
         rows += [
             Row(
                 "手写 SQL 下限：同一批结果行直接 INSERT（同一张表，四个索引）",
-                f"{floor['floor_seconds']:.1f} 秒；{goal.floor_limit / floor['floor_seconds']:g} × 下限 = "
+                f"{floor['floor_seconds']:.1f} 秒（{runs_label([f['floor_seconds'] for f in floors])}）；"
+                f"{goal.floor_limit / floor['floor_seconds']:g} × 下限 = "
                 f"{goal.floor_limit:.1f} 秒（全量重算目标的依据之一）",
             ),
             Row(
