@@ -605,13 +605,15 @@ def send_flag_digests(now: datetime.datetime | None = None) -> DigestResult:
                 continue
             # Each person hears only of the flags they may see (a county's people not of another county's items);
             # people who see the same flags get the same text, and the unit's robot the text of the whole unit.
-            ids = [flag.pk for flag in flags]
+            # The unit's flags claimed now, named by what claimed them rather than by a list of their ids (which
+            # runs to a hundred thousand after a national plan's first night).
+            claimed_here = Q(notified_at=now, lead_unit=unit)
             audiences: dict[frozenset[int], list[User]] = defaultdict(list)
             for user in members[unit.pk]:
-                seen = frozenset(flags_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+                seen = frozenset(flags_visible_to(user).filter(claimed_here).values_list("pk", flat=True))
                 if seen:
                     audiences[seen].append(user)
-            whole = frozenset(ids)
+            whole = frozenset(flag.pk for flag in flags)
             if whole not in audiences:
                 # Nobody of the unit sees all of it (or it has no accounts): its group robot still hears of it all.
                 title, body = digest_text(unit, flags)
