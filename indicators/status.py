@@ -28,7 +28,7 @@ from config.caching import status_changed
 from planning.assessment import ACHIEVED, ACHIEVED_EARLY, STORED_FIELDS
 from planning.models import AssessmentStatus
 
-from .models import StatusCount, StatusFingerprint
+from .models import Indicator, StatusCount, StatusFingerprint
 
 SCALE = 10_000  # values have at most 4 decimal places
 FAST_INT = "BIGINT"  # PostgreSQL's first choice for the scaled arithmetic (see recompute_indicator_statuses)
@@ -503,9 +503,13 @@ def _recompute(
     force: bool,
     verify: bool,
 ) -> RecomputeResult:
-    plans = _plans(plan_ids)
     regions = None if region_ids is None else sorted({int(r) for r in region_ids})
     indicators = None if indicator_ids is None else sorted({int(i) for i in indicator_ids})
+    if indicators is not None and plan_ids is None:
+        # Only the plans these indicators belong to: every other plan's statement would find nothing to write, yet
+        # cost a statement, a delete and a recount of the regions' stored counts (most of one series' recompute).
+        plan_ids = set(Indicator.objects.filter(pk__in=indicators).values_list("plan_id", flat=True))
+    plans = _plans(plan_ids)
     written = deleted = total = recomputed = 0
     gone: list[int]
     with transaction.atomic(), connection.cursor() as cursor:

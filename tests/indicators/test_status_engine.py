@@ -226,3 +226,29 @@ def test_statuses_of_regions_outside_the_plan_are_removed(plan, city) -> None:  
     result = recompute_indicator_statuses(plan_ids=[plan.pk], verify=True)
     assert result.rows_deleted == 1
     assert not IndicatorStatus.objects.filter(region=stray).exists()
+
+
+def test_a_series_recompute_touches_only_its_own_plan(plan, alice, city) -> None:  # type: ignore[no-untyped-def]
+    """Approving one value recomputes its series: with more plans tracked (next period's, other cities'), their
+    statements, stored rows and counts are left alone, so the cost does not grow with the number of plans."""
+    from django.test.utils import CaptureQueriesContext
+
+    from indicators.models import StatusCount
+
+    recompute_indicator_statuses(plan_ids=[plan.pk])
+    other = Plan.objects.get(pk=plan.pk)
+    other.pk, other.code = None, "another-plan-of-the-same-city"
+    other.save()
+    StatusCount.objects.create(plan=other, region=city, as_of_year=2023, status="ahead", count=7)
+    indicator = Indicator.objects.get(plan=plan, number=2)
+    IndicatorValue.objects.create(
+        indicator=indicator, region=city, year=2023, value="95.6", approved_value="95.6", source="x",
+        created_by=alice, updated_by=alice,
+    )  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        result = recompute_indicator_statuses(indicator_ids=[indicator.pk], region_ids=[city.pk])
+    assert result.rows_written > 0
+    statements = [q["sql"] for q in queries.captured_queries if "indicators_indicatorstatus" in q["sql"]]
+    assert statements and all(f"plan_id = {other.pk}" not in sql for sql in statements)
+    # Its counts were not recounted (a recount would have replaced this row, which no status of it backs).
+    assert StatusCount.objects.filter(plan=other).values_list("count", flat=True).get() == 7
