@@ -104,12 +104,19 @@ def _sync(
     escalated = 0
     for key, flag in current.items():
         fields = wanted.get(key)
-        if fields is None:
+        moved = fields is not None and fields.get("plan_id", flag.plan_id) != flag.plan_id
+        if fields is None or moved:
             flag.state = FlagState.RESOLVED
             flag.resolved_at = now
-            flag.resolution = resolution or _resolution(kind, flag)
+            flag.resolution = MOVED_PLAN if moved else resolution or _resolution(kind, flag)
             changed.append(flag)
             counted.append(flag)
+            if moved:
+                # Its indicator or task was moved to another plan (an administrator may): the old plan's flag is
+                # resolved and the new plan raises its own, so each plan's flags and counts stay its own.
+                raised = Flag(kind=kind, key=key, raised_at=now, state=FlagState.OPEN, **(fields or {}))
+                creates.append(raised)
+                counted.append(raised)
         elif any(getattr(flag, name) != fields.get(name, getattr(flag, name)) for name in KEPT_FIELDS):
             if flag.lead_unit_id != fields.get("lead_unit_id", flag.lead_unit_id):
                 counted.append(flag)
@@ -123,12 +130,13 @@ def _sync(
                     setattr(flag, name, fields[name])
             changed.append(flag)
     with transaction.atomic():
-        Flag.objects.bulk_create(creates, batch_size=1000)
         for flag in changed:
             flag._change_reason = "系统：自动解除" if flag.state == FlagState.RESOLVED else "系统：原因更新"  # type: ignore[attr-defined]
+        # Resolved before the new ones go in: a moved subject's new flag takes the key its old one held open.
         Flag.objects.bulk_update(
             changed, ["state", "resolved_at", "resolution", *KEPT_FIELDS, "notified_at"], batch_size=1000
         )
+        Flag.objects.bulk_create(creates, batch_size=1000)
         # bulk_* bypass django-simple-history; record the rows ourselves so every flag keeps its story.
         _history(creates, "+", "系统：发出预警")
         _history(changed, "~", None)
@@ -174,6 +182,9 @@ def _history(flags: list[Flag], history_type: str, reason: str | None) -> None:
     )
 
 
+MOVED_PLAN = "所属指标或任务已调整到其他规划"
+
+
 def _resolution(kind: str, flag: Flag) -> str:
     if kind == FlagKind.OVERDUE:
         return "已提交填报"
@@ -200,7 +211,10 @@ def sync_indicator_lag_flags(
         scope &= Q(indicator_id__in=list(indicator_ids))
     if region_ids is not None:
         scope &= Q(region_id__in=list(region_ids))
-    latest = IndicatorStatus.objects.filter(scope, as_of_year=F("indicator__plan__period_end_year"))
+    # A plan without a region is not tracked (the recompute skips it): rows it kept from before raise nothing.
+    latest = IndicatorStatus.objects.filter(
+        scope, as_of_year=F("indicator__plan__period_end_year"), indicator__plan__region__isnull=False
+    )
     flagged = latest.filter(
         Q(status__in=BEHIND)
         | Q(status__in=WORSE_THAN_WATCH, indicator__attribute=Attribute.BINDING)
@@ -227,17 +241,18 @@ def sync_indicator_lag_flags(
             "reason": "；".join(reasons)[:300],
         }
     open_scope = Q(state=FlagState.OPEN, kind=FlagKind.LAG, indicator__isnull=False)
-    if plan_ids is not None:
-        open_scope &= Q(plan_id__in=list(plan_ids))
     if indicator_ids is not None:
         open_scope &= Q(indicator_id__in=list(indicator_ids))
     if region_ids is not None:
         open_scope &= Q(region_id__in=list(region_ids))
+    open_flags: Iterable[Flag] = Flag.objects.filter(open_scope)
+    if plan_ids is not None:
+        open_flags = _of_plans_indicators(Flag.objects.filter(open_scope), plan_ids)
     # A sync of whole plans counts their flags again whole (repairing whatever an edit outside the services left).
     whole: Iterable[int] = ()
     if indicator_ids is None and region_ids is None:
         whole = Plan.objects.values_list("pk", flat=True) if plan_ids is None else plan_ids
-    return _sync(FlagKind.LAG, wanted, Flag.objects.filter(open_scope), now, recount=whole)
+    return _sync(FlagKind.LAG, wanted, open_flags, now, recount=whole)
 
 
 def sync_task_lag_flags(task_ids: list[int], now: datetime.datetime | None = None) -> FlagSyncResult:
@@ -325,15 +340,23 @@ def sync_overdue_indicator_flags(
     """The overdue flags of a plan's indicators in some of its regions: a piece of the nightly chord."""
     today = today or timezone.localdate()
     now = now or timezone.now()
-    plan = Plan.objects.get(pk=plan_id)
+    plan = Plan.objects.filter(pk=plan_id).first()
+    if plan is None:
+        return FlagSyncResult(raised=0, resolved=0)  # deleted since the chord was cut: its flags went with it
     wanted: dict[str, dict[str, Any]] = {}
     due_years = overdue_years(plan, today)
     if due_years and plan.region_id is not None:
         _overdue_indicators(plan, due_years, wanted, region_ids=region_ids)
-    open_flags = Flag.objects.filter(
-        state=FlagState.OPEN, kind=FlagKind.OVERDUE, indicator__isnull=False, plan_id=plan_id, region__in=region_ids
-    )
-    return _sync(FlagKind.OVERDUE, wanted, open_flags, now)
+    open_flags = Flag.objects.filter(state=FlagState.OPEN, kind=FlagKind.OVERDUE, region__in=region_ids)
+    return _sync(FlagKind.OVERDUE, wanted, _of_plans_indicators(open_flags, [plan_id]), now)
+
+
+def _of_plans_indicators(open_flags: QuerySet[Flag], plan_ids: list[int]) -> list[Flag]:
+    """The indicator flags of these plans, and those of their indicators still held under another plan (an
+    indicator moved since they were raised: their keys are wanted again here, and the key is unique while open)."""
+    own = open_flags.filter(plan_id__in=plan_ids, indicator__isnull=False)
+    moved = open_flags.filter(indicator__plan_id__in=plan_ids).exclude(plan_id__in=plan_ids)
+    return [*own, *moved]
 
 
 def sync_overdue_task_flags(
@@ -354,7 +377,8 @@ def sync_overdue_task_flags(
             _overdue_tasks(plan, due_years, wanted)
     open_flags = Flag.objects.filter(state=FlagState.OPEN, kind=FlagKind.OVERDUE, task__isnull=False)
     if plan_ids is not None:
-        open_flags = open_flags.filter(plan__in=plans)
+        # With the flags of these plans' tasks raised under another plan (a task moved since: see _sync).
+        open_flags = open_flags.filter(Q(plan__in=plans) | Q(task__plan__in=plans))
     return _sync(FlagKind.OVERDUE, wanted, open_flags, now, recount=plans.values_list("pk", flat=True))
 
 

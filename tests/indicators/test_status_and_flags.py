@@ -206,6 +206,11 @@ def test_the_nightly_chord_in_small_pieces_equals_one_full_recompute(
     )
     assert pieces == whole
     assert set(Flag.objects.filter(state=FlagState.OPEN).values_list("key", flat=True)) == open_flags
+    from planning.models import Plan
+    from tests.indicators.test_flag_counts import counted_table, stored_table
+
+    for each in Plan.objects.all():
+        assert stored_table(each.pk) == counted_table(each.pk)
 
 
 @pytest.mark.parametrize("chord", [True, False], ids=["chord", "one-process"])
@@ -240,6 +245,71 @@ def test_the_nightly_run_resolves_the_flags_of_a_region_that_left_the_plans_area
     assert set(Flag.objects.filter(state=FlagState.OPEN).values_list("pk", flat=True)) == elsewhere
     assert set(Flag.objects.filter(region=muchuan).values_list("resolution", flat=True)) == {"所在区域已不在规划范围内"}
     assert stored_table(plan.pk) == counted_table(plan.pk)
+
+
+def nightly_run(chord: bool) -> None:
+    from indicators.tasks import nightly
+
+    if chord:
+        nightly.delay()  # eager here: the pieces, then the last step
+    else:
+        status_nightly()
+
+
+@pytest.mark.parametrize("chord", [True, False], ids=["chord", "one-process"])
+def test_an_indicator_moved_to_another_plan_takes_its_flags_along(
+    chord, alice, carol, rate, plan, muchuan, settings, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """An administrator moves an indicator to the other plan: the next night resolves its flags under the old plan
+    and raises them under the new one (a flag's key is unique while open, so a piece that did not look at flags
+    held under another plan failed on it); both plans' stored counts stay the counts of their flags."""
+    from indicators.flags import MOVED_PLAN
+    from indicators.models import Indicator
+    from planning.models import Plan
+    from tests.indicators.test_flag_counts import counted_table, stored_table
+
+    settings.RECOMPUTE_CHUNK_REGIONS = 5
+    approved(alice, carol, rate, muchuan, 2021, "80", django_capture_on_commit_callbacks)
+    approved(alice, carol, rate, muchuan, 2022, "70", django_capture_on_commit_callbacks)  # 倒退
+    nightly_run(chord)
+    before = set(Flag.objects.filter(state=FlagState.OPEN, indicator=rate).values_list("key", "kind"))
+    assert {kind for _, kind in before} == {FlagKind.LAG, FlagKind.OVERDUE}
+
+    other = Plan.objects.exclude(pk=plan.pk).exclude(region__isnull=True).get()
+    Indicator.objects.filter(pk=rate.pk).update(plan=other, number=900)
+    nightly_run(chord)
+
+    moved = Flag.objects.filter(state=FlagState.OPEN, indicator=rate)
+    assert set(moved.values_list("key", "kind")) == before
+    assert set(moved.values_list("plan_id", flat=True)) == {other.pk}
+    left = Flag.objects.filter(indicator=rate, plan=plan)
+    assert set(left.values_list("state", "resolution")) == {(FlagState.RESOLVED, MOVED_PLAN)}
+    for each in (plan, other):
+        assert stored_table(each.pk) == counted_table(each.pk)
+
+
+@pytest.mark.parametrize("chord", [True, False], ids=["chord", "one-process"])
+def test_a_plan_without_a_region_raises_nothing_night_after_night(
+    chord, alice, carol, rate, plan, muchuan, settings, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """A plan whose region is taken away is not tracked: its indicators' flags are resolved once, and its status
+    rows left from before raise no new ones (which would reach the unit again each night)."""
+    from planning.models import Notification, Plan
+
+    settings.RECOMPUTE_CHUNK_REGIONS = 5
+    approved(alice, carol, rate, muchuan, 2021, "80", django_capture_on_commit_callbacks)
+    approved(alice, carol, rate, muchuan, 2022, "70", django_capture_on_commit_callbacks)
+    nightly_run(chord)
+    assert Flag.objects.filter(state=FlagState.OPEN, plan=plan, indicator__isnull=False).exists()
+
+    Plan.objects.filter(pk=plan.pk).update(region=None)
+    nightly_run(chord)
+    flags = list(Flag.objects.filter(plan=plan).order_by("pk").values_list("pk", "state"))
+    notifications = Notification.objects.count()
+    assert not Flag.objects.filter(state=FlagState.OPEN, plan=plan, indicator__isnull=False).exists()
+    nightly_run(chord)
+    assert list(Flag.objects.filter(plan=plan).order_by("pk").values_list("pk", "state")) == flags
+    assert Notification.objects.count() == notifications
 
 
 def test_overdue_flags_follow_the_deadline_and_go_when_the_entry_is_submitted(alice, rate, city, plan) -> None:  # type: ignore[no-untyped-def]
