@@ -245,9 +245,8 @@ def sync_indicator_lag_flags(
         open_scope &= Q(indicator_id__in=list(indicator_ids))
     if region_ids is not None:
         open_scope &= Q(region_id__in=list(region_ids))
-    open_flags: Iterable[Flag] = Flag.objects.filter(open_scope)
-    if plan_ids is not None:
-        open_flags = _of_plans_indicators(Flag.objects.filter(open_scope), plan_ids)
+    in_scope = Flag.objects.filter(open_scope)
+    open_flags = in_scope if plan_ids is None else _of_plans_indicators(in_scope, plan_ids)
     # A sync of whole plans counts their flags again whole (repairing whatever an edit outside the services left).
     whole: Iterable[int] = ()
     if indicator_ids is None and region_ids is None:
@@ -369,7 +368,7 @@ def sync_overdue_task_flags(
     whole: the last step of the nightly chord, after its pieces synced the indicators' flags."""
     today = today or timezone.localdate()
     now = now or timezone.now()
-    plans = Plan.objects.all() if plan_ids is None else Plan.objects.filter(pk__in=list(plan_ids))
+    plans = _plans_of(plan_ids)
     wanted: dict[str, dict[str, Any]] = {}
     for plan in plans.exclude(region__isnull=True):
         due_years = overdue_years(plan, today)
@@ -391,15 +390,22 @@ def resolve_flags_outside_area(
     """Resolve the open indicator flags of regions no longer in their plan's area (a region moved under another
     parent, or the plan's own region changed): the nightly chord's pieces look only at the regions in the area."""
     now = now or timezone.now()
-    plans = Plan.objects.all() if plan_ids is None else Plan.objects.filter(pk__in=list(plan_ids))
     resolved = 0
-    for plan in plans:
-        stray = Flag.objects.filter(state=FlagState.OPEN, plan=plan, indicator__isnull=False).exclude(
-            region__in=plan.area_regions().values("pk")
+    for plan in _plans_of(plan_ids):
+        stray = list(
+            Flag.objects.filter(state=FlagState.OPEN, plan=plan, indicator__isnull=False).exclude(
+                region__in=plan.area_regions().values("pk")
+            )
         )
         for kind in (FlagKind.LAG, FlagKind.OVERDUE):
-            resolved += _sync(kind, {}, stray.filter(kind=kind), now, resolution=OUTSIDE_AREA).resolved
+            of_kind = [flag for flag in stray if flag.kind == kind]
+            resolved += _sync(kind, {}, of_kind, now, resolution=OUTSIDE_AREA).resolved
     return FlagSyncResult(raised=0, resolved=resolved)
+
+
+def _plans_of(plan_ids: Iterable[int] | None) -> QuerySet[Plan]:
+    """These plans, or every plan when None (the nightly run's last step names the plans its pieces covered)."""
+    return Plan.objects.all() if plan_ids is None else Plan.objects.filter(pk__in=list(plan_ids))
 
 
 def sync_overdue_subject(
@@ -475,16 +481,15 @@ def _overdue_indicators(
         .values_list("indicator_id", "year", "n")
         .order_by()
     }
-    missing = [(pk, year) for pk, _, _ in rows for year in due_years if counts.get((pk, year), 0) < len(region_ids)]
-    if not missing:
+    incomplete = {(pk, year) for pk, _, _ in rows for year in due_years if counts.get((pk, year), 0) < len(region_ids)}
+    if not incomplete:
         return
     done = set(
-        reported.filter(indicator__in={pk for pk, _ in missing}, year__in={year for _, year in missing}).values_list(
-            "indicator_id", "region_id", "year"
-        )
+        reported.filter(
+            indicator__in={pk for pk, _ in incomplete}, year__in={year for _, year in incomplete}
+        ).values_list("indicator_id", "region_id", "year")
     )
     deadlines = {year: deadline_for(plan, year) for year in due_years}
-    incomplete = set(missing)
     for year in due_years:
         for pk, unit_id, attribute in rows:
             if (pk, year) not in incomplete:

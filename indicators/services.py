@@ -314,19 +314,6 @@ def status_recompute_plan(*, plan_id: int) -> dict[str, int]:
     }
 
 
-# What each piece of the nightly chord reports; its last step adds them up.
-CHUNK_SUMMARY = (
-    "regions_total",
-    "regions_recomputed",
-    "indicator_rows_written",
-    "indicator_rows_deleted",
-    "lag_flags_raised",
-    "lag_flags_resolved",
-    "overdue_flags_raised",
-    "overdue_flags_resolved",
-)
-
-
 def status_recompute_chunk(*, plan_id: int, region_ids: list[int]) -> dict[str, int]:
     """One piece of the full recompute: a plan's indicator statuses and lag flags in some of its regions."""
     # One connection: the chord's pieces are what runs in parallel.
@@ -357,13 +344,15 @@ def status_recompute_finish(
     stray = resolve_flags_outside_area(plan_ids=plan_ids)
     digest = send_flag_digests()
     PendingSeriesRecompute.objects.filter(requested_at__lte=started).delete()
-    summary: dict[str, Any] = {key: sum(chunk.get(key, 0) for chunk in chunks) for key in CHUNK_SUMMARY}
+    # The pieces' figures added up (a piece queued by an older release may lack the newer ones).
+    named = dict.fromkeys(key for chunk in chunks for key in chunk)
+    summary: dict[str, Any] = {key: sum(chunk.get(key, 0) for chunk in chunks) for key in named}
     summary.update(
         chunks=len(chunks),
         plans_ended=plans_ended,
         task_rows_written=tasks["rows_written"],
-        overdue_flags_raised=summary["overdue_flags_raised"] + overdue.raised,
-        overdue_flags_resolved=summary["overdue_flags_resolved"] + overdue.resolved,
+        overdue_flags_raised=summary.get("overdue_flags_raised", 0) + overdue.raised,
+        overdue_flags_resolved=summary.get("overdue_flags_resolved", 0) + overdue.resolved,
         flags_outside_area_resolved=stray.resolved,
         digest_units=digest.units,
         digest_mails=digest.mails,

@@ -50,8 +50,7 @@ def nightly(self: CeleryTask) -> str:
 def recompute_in_chunks(plan_ids: list[int] | None = None) -> AsyncResult:
     """Send the pieces of a full recompute and the step that follows them; every piece is idempotent."""
     header = [recompute_chunk.si(plan_id, region_ids) for plan_id, region_ids in recompute_chunks(plan_ids)]
-    plans = None if plan_ids is None else list(plan_ids)
-    return chord(header)(recompute_finish.s(timezone.now().isoformat(), plans))
+    return chord(header)(recompute_finish.s(timezone.now().isoformat(), plan_ids))
 
 
 # Results are kept for these two only: a chord counts its pieces' results to know when to go on.
